@@ -1,0 +1,1 @@
+"""DeltaStream: real-time options analytics on AWS serverless (shipped as the core Lambda layer)."""
