@@ -18,6 +18,8 @@ SAM_CLI := aws-sam-cli==1.170.0 cfn-lint==1.58.0
 STACK   ?= deltastream-dev
 CONFIG_ENV ?= dev
 FUNCTION ?= FeedFunction
+PRODUCT ?= NIFTY
+SPEED   ?= 60
 EVENT   ?= events/$(FUNCTION).json
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
@@ -44,9 +46,8 @@ $(TOOLS_STAMP): Makefile
 
 setup: $(STAMP) ## Create .venv (python3.12 when present) and install everything; quick when nothing changed
 
-run: setup ## Start the whole stack locally on embedded defaults
-	@echo "The local cloud arrives with issue #3; for now the quant core is importable:"
-	$(BIN)/python -c "from deltastream.domain import pricing; print('call 42/40, 6m, r=10%, vol=20% ->', round(float(pricing.price('c', 42, 40, 0.5, 0.1, 0.2)), 4))"
+run: setup ## Start DeltaStream locally (today: the live market simulation; PRODUCT=NIFTY SPEED=60)
+	$(BIN)/python -m deltastream.simulate $(PRODUCT) --speed $(SPEED)
 
 test: setup ## Run every test tier (unit with sockets disabled, functional, integration when reachable, e2e)
 	$(BIN)/python -m pytest

@@ -28,14 +28,14 @@ class Options:
     def __len__(self) -> int:
         return int(self.K.size)
 
-    def pricing_args(self) -> tuple[NDArray[np.str_], FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    def pricing_args(
+        self,
+    ) -> tuple[NDArray[np.str_], FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """(flag, S, K, t, r, sigma): pass ``q`` separately (its position differs between APIs)."""
         return self.flag, self.S, self.K, self.t, self.r, self.sigma
 
 
-DESCRIPTION = (
-    "S=100, K~U(60,140), t~U(7d,2y), sigma~U(0.10,0.60), r~U(0,6%), q~U(0,3%), calls/puts 50/50"
-)
+DESCRIPTION = "S=100, K~U(60,140), t~U(7d,2y), sigma~U(0.10,0.60), r~U(0,6%), q~U(0,3%), calls/puts 50/50"
 
 
 def make_options(n: int, seed: int = SEED) -> Options:

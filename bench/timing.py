@@ -30,7 +30,7 @@ class Timing:
         """``min / median`` per call, with the sampling plan."""
         return (
             f"min {format_seconds(self.min)}, median {format_seconds(self.median)} "
-            f"({len(self.samples)} repeats x {self.number} call{'s' if self.number > 1 else ''})"
+            f"({_plural(len(self.samples), 'repeat')} x {_plural(self.number, 'call')})"
         )
 
 
@@ -73,3 +73,7 @@ def format_rate(per_second: float, unit: str = "options/s") -> str:
     if per_second >= 1e6:
         return f"{per_second / 1e6:.3g} M {unit}"
     return f"{per_second / 1e3:.3g} k {unit}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

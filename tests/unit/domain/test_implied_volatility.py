@@ -54,7 +54,9 @@ def test_deep_itm_and_otm_short_expiry_options_solve_on_the_otm_side() -> None:
     K = np.array([85.0, 115.0])
     for flag in ("c", "p"):
         prices = price(flag, 100.0, K, 2 / 365, 0.05, 0.40)
-        np.testing.assert_allclose(implied_volatility(prices, flag, 100.0, K, 2 / 365, 0.05), 0.40, atol=1e-10)
+        np.testing.assert_allclose(
+            implied_volatility(prices, flag, 100.0, K, 2 / 365, 0.05), 0.40, atol=1e-10
+        )
 
 
 def test_prices_outside_no_arbitrage_bounds_give_nan_without_an_exception_or_warning() -> None:

@@ -89,7 +89,9 @@ def test_vectorised_price_and_greeks_match_the_scalar_textbook_reference() -> No
 
 def test_put_call_parity_with_a_dividend_yield() -> None:
     # GIVEN calls and puts on the same grid, c - p = S e^{-qt} - K e^{-rt}
-    S, K, t, r, sigma, q = np.meshgrid([50.0, 100.0], [40.0, 100.0, 180.0], [0.01, 1.0, 4.0], [0.0, 0.07], [0.1, 0.9], [0.0, 0.05])
+    S, K, t, r, sigma, q = np.meshgrid(
+        [50.0, 100.0], [40.0, 100.0, 180.0], [0.01, 1.0, 4.0], [0.0, 0.07], [0.1, 0.9], [0.0, 0.05]
+    )
     parity = S * np.exp(-q * t) - K * np.exp(-r * t)
     difference = price("c", S, K, t, r, sigma, q) - price("p", S, K, t, r, sigma, q)
     np.testing.assert_allclose(difference, parity, rtol=0, atol=1e-11)
@@ -104,7 +106,14 @@ def test_put_call_parity_with_a_dividend_yield() -> None:
 
 
 @pytest.mark.parametrize("flag", ["c", "p"])
-@pytest.mark.parametrize(("S", "K", "t", "r", "sigma", "q"), [(100, 90, 0.25, 0.05, 0.25, 0.02), (100, 120, 2.0, 0.01, 0.5, 0.0), (21500, 21600, 6 / 365, 0.065, 0.13, 0.0)])
+@pytest.mark.parametrize(
+    ("S", "K", "t", "r", "sigma", "q"),
+    [
+        (100, 90, 0.25, 0.05, 0.25, 0.02),
+        (100, 120, 2.0, 0.01, 0.5, 0.0),
+        (21500, 21600, 6 / 365, 0.065, 0.13, 0.0),
+    ],
+)
 def test_greeks_equal_central_finite_differences_of_price(
     flag: str, S: float, K: float, t: float, r: float, sigma: float, q: float
 ) -> None:
@@ -173,13 +182,18 @@ def test_zero_volatility_or_expiry_gives_the_discounted_intrinsic_value_of_the_f
     np.testing.assert_allclose(price("c", S, K, t, r, 0.0, q), forward_intrinsic, atol=1e-12)
     g = greeks("c", S, K, t, r, 0.0, q)
     np.testing.assert_array_equal(g["gamma"], 0.0)
-    assert g["delta"][0] == pytest.approx(np.exp(-q * t)) and g["delta"][2] == 0.0
+    assert g["delta"][0] == pytest.approx(np.exp(-q * t))
+    assert g["delta"][2] == 0.0
     # at expiry, an option is its intrinsic value
     np.testing.assert_allclose(price("p", 100.0, [90.0, 110.0], 0.0, 0.05, 0.3), [0.0, 10.0], atol=1e-12)
 
 
-@pytest.mark.parametrize(("S", "K", "t", "sigma"), [(100, 100, 1, -0.2), (100, 100, -1, 0.2), (-5, 100, 1, 0.2)])
-def test_meaningless_inputs_give_nan_without_raising_or_warning(S: float, K: float, t: float, sigma: float) -> None:
+@pytest.mark.parametrize(
+    ("S", "K", "t", "sigma"), [(100, 100, 1, -0.2), (100, 100, -1, 0.2), (-5, 100, 1, 0.2)]
+)
+def test_meaningless_inputs_give_nan_without_raising_or_warning(
+    S: float, K: float, t: float, sigma: float
+) -> None:
     values = price_and_greeks("c", S, K, t, 0.05, sigma)
     assert all(np.isnan(v) for v in values.values())
 
@@ -203,7 +217,9 @@ yields = st.floats(0.0, 0.08, **finite)
 
 @settings(max_examples=300, deadline=None)
 @given(flag=st.sampled_from("cp"), S=spots, m=moneyness, t=expiries, r=rates, sigma=vols, q=yields)
-def test_price_lies_within_no_arbitrage_bounds(flag: str, S: float, m: float, t: float, r: float, sigma: float, q: float) -> None:
+def test_price_lies_within_no_arbitrage_bounds(
+    flag: str, S: float, m: float, t: float, r: float, sigma: float, q: float
+) -> None:
     K = S * m
     value = float(price(flag, S, K, t, r, sigma, q))
     S_disc, K_disc = S * np.exp(-q * t), K * np.exp(-r * t)
@@ -237,7 +253,10 @@ def test_greeks_have_their_textbook_signs_and_ranges(
     g = greeks(flag, S, S * m, t, r, sigma, q)
     eq = np.exp(-q * t)
     if flag == "c":
-        assert -1e-15 <= g["delta"] <= eq + 1e-15 and g["rho"] >= 0.0
+        assert -1e-15 <= g["delta"] <= eq + 1e-15
+        assert g["rho"] >= 0.0
     else:
-        assert -eq - 1e-15 <= g["delta"] <= 1e-15 and g["rho"] <= 0.0
-    assert g["gamma"] >= 0.0 and g["vega"] >= 0.0
+        assert -eq - 1e-15 <= g["delta"] <= 1e-15
+        assert g["rho"] <= 0.0
+    assert g["gamma"] >= 0.0
+    assert g["vega"] >= 0.0

@@ -92,7 +92,9 @@ def option_sign(flag: ArrayLike) -> FloatArray | float:
 # the evaluation 2-3x faster.
 _BLOCK: Final = 8192
 _PARALLEL_MIN_BLOCKS: Final = 4
-_WORKERS: Final = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+_WORKERS: Final = min(
+    4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 
 
 def _as_float(x: ArrayLike) -> FloatArray:
@@ -380,7 +382,13 @@ def implied_volatility(
 
 
 def _implied_volatility_block(
-    price: FloatArray, w: FloatArray, S: FloatArray, K: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray
+    price: FloatArray,
+    w: FloatArray,
+    S: FloatArray,
+    K: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
 ) -> dict[str, FloatArray]:
     broadcast = np.broadcast_arrays(price, w, S, K, t, r, q)
     shape = broadcast[0].shape
