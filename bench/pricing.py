@@ -86,8 +86,8 @@ def _time_pair(
     """Time ours and the peer on the same ``n`` options, with ~0.1 s of calls per sample when small."""
     number_ours = 1 if n >= 10_000 else 500
     number_peer = 1 if n >= 10_000 else 50
-    ours_t = measure(ours, repeats=cfg.repeats(15, 5), number=number_ours, warmup=2)
-    peer_t = measure(peer, repeats=cfg.repeats(7, 3), number=number_peer, warmup=1)
+    ours_t = measure(ours, repeats=cfg.repeats(30, 5), number=number_ours, warmup=2)
+    peer_t = measure(peer, repeats=cfg.repeats(9, 3), number=number_peer, warmup=1)
     return ours_t, peer_t
 
 
@@ -102,7 +102,7 @@ def bench_greeks(cfg: Config) -> Section:
 
     ours_t, peer_t = _time_pair(cfg, ours_price_and_greeks(book), peer_price_and_greeks(pvv, book), N_BOOK)
     with single_threaded():
-        ours_1t = measure(ours_price_and_greeks(book), repeats=cfg.repeats(15, 5), warmup=2)
+        ours_1t = measure(ours_price_and_greeks(book), repeats=cfg.repeats(30, 5), warmup=2)
     detail(f"n={N_BOOK:,} ours ({pricing._WORKERS} threads): {ours_t.describe()}")
     detail(f"n={N_BOOK:,} ours (1 thread):  {ours_1t.describe()}")
     detail(f"n={N_BOOK:,} peer:             {peer_t.describe()}")

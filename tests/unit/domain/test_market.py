@@ -145,9 +145,12 @@ def test_strike_ladder_properties(spot: float, step: float, n: int) -> None:
     strikes = strike_ladder(spot, step, n)
     assert np.all(strikes > 0)
     assert np.all(np.diff(strikes) == pytest.approx(step))
-    atm = strikes[np.argmin(np.abs(strikes - spot))]
-    assert abs(atm - spot) <= step / 2 + 1e-9 or (spot < step / 2 and atm == step)
-    if spot - n * step > 0:
+    # the ATM strike is the nearest multiple of the step (halves round up), never below one step
+    atm = max(math.floor(spot / step + 0.5), 1) * step
+    assert abs(atm - spot) <= step / 2 + 1e-9 or atm == step
+    assert atm in strikes
+    # a full ladder wherever its lowest strike would be positive
+    if atm - n * step > 0:
         assert strikes.size == 2 * n + 1
         assert strikes[n] == atm
 
@@ -470,4 +473,3 @@ def test_chain_prices_in_the_last_minute_before_expiry() -> None:
     )
     assert np.all(np.isfinite(snapshot.calls.ask))
     assert snapshot.t > 0
-
