@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bench.config import Config, detail, heading
 from bench.data import DESCRIPTION, FloatArray, Options, make_options
@@ -169,7 +170,9 @@ def _greeks_checks(
 # --- implied volatility --------------------------------------------------------------------------
 
 
-def _iv_errors(sigma_hat: FloatArray, sigma: FloatArray, identifiable: FloatArray) -> tuple[float, int, int]:
+def _iv_errors(
+    sigma_hat: FloatArray, sigma: FloatArray, identifiable: NDArray[np.bool_]
+) -> tuple[float, int, int]:
     """(max |σ̂ − σ| over identifiable options ignoring NaN, NaNs among them, NaNs overall)."""
     failed = ~np.isfinite(sigma_hat)
     error = np.abs(sigma_hat - sigma)[identifiable & ~failed]

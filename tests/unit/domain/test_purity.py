@@ -63,7 +63,10 @@ def test_importing_the_whole_domain_loads_nothing_but_numpy_scipy_and_the_stdlib
     run = subprocess.run([sys.executable, "-c", program], check=True, capture_output=True, text=True)
     loaded: dict[str, str | None] = json.loads(run.stdout)
     stdlib_dir = Path(sysconfig.get_paths()["stdlib"]).resolve()
-    allowed_dirs = [stdlib_dir, *(Path(__import__(m).__file__).parent.resolve() for m in ALLOWED_THIRD_PARTY)]
+    allowed_dirs = [
+        stdlib_dir,
+        *(Path(str(__import__(m).__file__)).parent.resolve() for m in ALLOWED_THIRD_PARTY),
+    ]
     foreign = [
         name
         for name, file in loaded.items()

@@ -29,7 +29,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -69,8 +69,13 @@ def option_sign(flag: ArrayLike) -> FloatArray | float:
     if flags.dtype.kind in "USO":
         if flags.dtype.kind != "U":
             flags = flags.astype(str)
-        is_call = flags == "c"
-        known = is_call | (flags == "p")
+        if flags.dtype.itemsize == 4 and flags.ndim:  # one character each: compare code points
+            codes = flags.view(np.uint32)
+            is_call = codes == ord("c")
+            known = is_call | (codes == ord("p"))
+        else:
+            is_call = flags == "c"
+            known = is_call | (flags == "p")
         if not known.all():
             flags = np.char.lower(flags)
             is_call = flags == "c"
@@ -97,6 +102,14 @@ _WORKERS: Final = min(
 )
 
 
+def _as_flags(flag: ArrayLike) -> NDArray[Any]:
+    """Flags as an array, checked and converted to ±1 block by block (cache-friendly, in parallel)."""
+    flags = np.asarray(flag)
+    if flags.dtype.kind not in "USObiuf":
+        raise ValueError(f"flag must be 'c'/'p' or ±1, got dtype {flags.dtype}")
+    return flags
+
+
 def _as_float(x: ArrayLike) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
 
@@ -113,7 +126,7 @@ def _evaluate(
     want_price: bool,
     want_greeks: bool,
 ) -> dict[str, FloatArray]:
-    args = [np.asarray(option_sign(flag), dtype=np.float64), *(_as_float(v) for v in (S, K, t, r, sigma, q))]
+    args = [_as_flags(flag), *(_as_float(v) for v in (S, K, t, r, sigma, q))]
     names = (("price",) if want_price else ()) + (GREEK_NAMES if want_greeks else ())
     return _map_blocks(
         functools.partial(_evaluate_block, want_price=want_price, want_greeks=want_greeks), args, names
@@ -156,7 +169,7 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def _evaluate_block(
-    w: FloatArray,
+    flag: NDArray[Any],
     S: FloatArray,
     K: FloatArray,
     t: FloatArray,
@@ -168,6 +181,7 @@ def _evaluate_block(
     want_greeks: bool,
 ) -> dict[str, FloatArray]:
     """Price and/or Greeks sharing every intermediate (one log, two ndtr, three exp)."""
+    w = option_sign(flag)
     S_, K_, t_, r_, sigma_, q_ = S, K, t, r, sigma, q
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         sqrt_t = np.sqrt(t_)
@@ -376,21 +390,21 @@ def implied_volatility(
     upper bound (S e^{-qt} for a call, K e^{-rt} for a put), or for t ≤ 0 and non-positive S or K.
     A price exactly equal to the intrinsic value gives 0.
     """
-    args = [_as_float(price), np.asarray(option_sign(flag), dtype=np.float64)]
+    args = [_as_float(price), _as_flags(flag)]
     args += [_as_float(v) for v in (S, K, t, r, q)]
     return _map_blocks(_implied_volatility_block, args, ("sigma",))["sigma"]
 
 
 def _implied_volatility_block(
     price: FloatArray,
-    w: FloatArray,
+    flag: NDArray[Any],
     S: FloatArray,
     K: FloatArray,
     t: FloatArray,
     r: FloatArray,
     q: FloatArray,
 ) -> dict[str, FloatArray]:
-    broadcast = np.broadcast_arrays(price, w, S, K, t, r, q)
+    broadcast = np.broadcast_arrays(price, np.asarray(option_sign(flag), dtype=np.float64), S, K, t, r, q)
     shape = broadcast[0].shape
     price_, w_, S_, K_, t_, r_, q_ = (np.ravel(a) for a in broadcast)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
