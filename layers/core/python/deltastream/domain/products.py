@@ -14,6 +14,7 @@ Expiry rules are described in :mod:`deltastream.domain.expiries`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -122,71 +123,29 @@ _HIGH_VOL_STOCK_SMILE = SmileParams(skew=-0.06, curvature=0.15, term_premium=0.1
 _ETF_SMILE = SmileParams(skew=-0.20, curvature=0.20, term_premium=-0.05, term_decay_years=0.08)
 
 
-def _india(
-    symbol: str,
-    name: str,
-    *,
-    base_price: float,
-    strike_step: float,
-    lot_size: int,
-    volatility: float,
-    dividend_yield: float,
-    expiry_rule: ExpiryRule,
-    peak_open_interest: int,
-) -> Product:
-    """An Indian index (NSE/BSE): INR, tick 0.05, rate 6.5 %, 15:30 IST close, index put skew."""
-    return Product(
-        symbol=symbol,
-        name=name,
-        base_price=base_price,
-        strike_step=strike_step,
-        lot_size=lot_size,
-        volatility=volatility,
-        rate=0.065,
-        dividend_yield=dividend_yield,
-        currency="INR",
-        tick_size=0.05,
-        timezone=INDIA_TIMEZONE,
-        expiry_close_time=INDIA_EXPIRY_CLOSE,
-        expiry_rule=expiry_rule,
-        strikes_each_side=20,
-        smile=_INDEX_SMILE,
-        peak_open_interest=peak_open_interest,
-    )
+# Each market's listing conventions; the catalogue below adds what differs per product.
+_india = functools.partial(
+    Product,
+    rate=0.065,
+    currency="INR",
+    tick_size=0.05,
+    timezone=INDIA_TIMEZONE,
+    expiry_close_time=INDIA_EXPIRY_CLOSE,
+    strikes_each_side=20,
+    smile=_INDEX_SMILE,
+)
+"""An Indian index (NSE/BSE): INR, tick 0.05, rate 6.5 %, 15:30 IST close, index put skew."""
 
-
-def _us(
-    symbol: str,
-    name: str,
-    *,
-    base_price: float,
-    strike_step: float,
-    volatility: float,
-    dividend_yield: float,
-    expiry_rule: ExpiryRule,
-    strikes_each_side: int,
-    smile: SmileParams,
-    peak_open_interest: int,
-) -> Product:
-    """A US-listed underlying: USD, tick 0.01, 100 shares a contract, rate 4.5 %, 16:00 ET close."""
-    return Product(
-        symbol=symbol,
-        name=name,
-        base_price=base_price,
-        strike_step=strike_step,
-        lot_size=100,
-        volatility=volatility,
-        rate=0.045,
-        dividend_yield=dividend_yield,
-        currency="USD",
-        tick_size=0.01,
-        timezone=US_TIMEZONE,
-        expiry_close_time=US_EXPIRY_CLOSE,
-        expiry_rule=expiry_rule,
-        strikes_each_side=strikes_each_side,
-        smile=smile,
-        peak_open_interest=peak_open_interest,
-    )
+_us = functools.partial(
+    Product,
+    lot_size=100,
+    rate=0.045,
+    currency="USD",
+    tick_size=0.01,
+    timezone=US_TIMEZONE,
+    expiry_close_time=US_EXPIRY_CLOSE,
+)
+"""A US-listed underlying: USD, tick 0.01, 100 shares a contract, rate 4.5 %, 16:00 ET close."""
 
 
 _CATALOGUE = (
