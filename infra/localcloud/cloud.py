@@ -1,0 +1,225 @@
+"""The local cloud: a template's functions, schedules and Kinesis mappings, running together.
+
+Start-up order mirrors a CloudFormation deployment: AWS endpoint → template resolved against it →
+resources created → function runtimes → event sources (Kinesis mappings, then schedules, which
+fire at once) → the HTTP front door. :meth:`LocalCloud.stop` undoes it in reverse, so nothing is
+invoked after its runtime is gone and the embedded AWS state is saved last.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from localcloud.aws import AwsEndpoint, Destinations, provision, queue_depths
+from localcloud.clock import AcceleratedClock, Clock, SystemClock
+from localcloud.kinesis import CheckpointStore, KinesisMapping
+from localcloud.model import AppModel, KinesisEventSpec, ScheduleEventSpec
+from localcloud.runtime import FunctionRuntime
+from localcloud.schedule import Scheduler
+from localcloud.server import LocalHttpServer, LocalRouter, json_response
+from localcloud.template import load_template
+
+log = logging.getLogger("localcloud")
+
+
+class LocalCloud:
+    """Everything ``localcloud up`` runs, for one template."""
+
+    def __init__(
+        self,
+        template: Path,
+        *,
+        parameter_overrides: Mapping[str, str] | None = None,
+        port: int = 3000,
+        speed: float = 1.0,
+        state_dir: Path | None = None,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        stack_name: str | None = None,
+        fire_schedules_at_start: bool = True,
+        poll_interval_s: float = 0.05,
+    ) -> None:
+        self.template = template
+        self._overrides = dict(parameter_overrides or {})
+        self._port = port
+        self._schedule_clock: Clock = SystemClock() if speed == 1.0 else AcceleratedClock(speed)
+        self._state_dir = state_dir
+        self._stack_name = stack_name
+        self._fire_at_start = fire_schedules_at_start
+        self._poll_interval = poll_interval_s
+        self.endpoint = AwsEndpoint(endpoint_url, region=region, state_dir=state_dir)
+        self.model: AppModel | None = None
+        self.runtimes: dict[str, FunctionRuntime] = {}
+        self.mappings: dict[str, KinesisMapping] = {}
+        self.scheduler: Scheduler | None = None
+        self.router = LocalRouter()
+        self.server: LocalHttpServer | None = None
+        self.not_emulated: list[str] = []
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        self.endpoint.start()
+        self.model = model = load_template(
+            self.template,
+            self._overrides,
+            region=self.endpoint.region,
+            stack_name=self._stack_name,
+            aws_endpoint_url=self.endpoint.url,
+        )
+        self.not_emulated = provision(self.endpoint, model)
+        function_env = self.endpoint.function_environment()
+        for logical_id, spec in model.functions.items():
+            self.runtimes[logical_id] = FunctionRuntime(spec, function_env)
+        self._start_mappings(model)
+        self._start_scheduler(model)
+        self.router.add("GET", "/_local/status", lambda: json_response(200, self.status()))
+        self.server = LocalHttpServer(self.router, self._port)
+        self.server.start()
+
+    def _start_mappings(self, model: AppModel) -> None:
+        checkpoints = CheckpointStore(self._state_dir / "checkpoints.json" if self._state_dir else None)
+        destinations = Destinations(self.endpoint)
+        kinesis = self.endpoint.client("kinesis")
+        for logical_id, spec in model.functions.items():
+            for event in spec.events:
+                if not isinstance(event, KinesisEventSpec):
+                    continue
+                key = f"{logical_id}.{event.name}"
+                send_failure = (
+                    functools.partial(destinations.send, event.on_failure_arn)
+                    if event.on_failure_arn
+                    else functools.partial(_log_discarded, key)
+                )
+                mapping = KinesisMapping(
+                    key,
+                    event,
+                    kinesis=kinesis,
+                    invoke=self.runtimes[logical_id].invoke,
+                    send_failure=send_failure,
+                    checkpoints=checkpoints,
+                    function_arn=spec.arn,
+                    region=model.region,
+                    poll_interval_s=self._poll_interval,
+                )
+                mapping.start()
+                self.mappings[key] = mapping
+
+    def _start_scheduler(self, model: AppModel) -> None:
+        schedules = [
+            (logical_id, event)
+            for logical_id, spec in model.functions.items()
+            for event in spec.events
+            if isinstance(event, ScheduleEventSpec)
+        ]
+        if not schedules:
+            return
+        self.scheduler = Scheduler(
+            schedules,
+            self._invoke_scheduled,
+            region=model.region,
+            account_id=model.account_id,
+            clock=self._schedule_clock,
+            fire_at_start=self._fire_at_start,
+        )
+        self.scheduler.start()
+
+    def _invoke_scheduled(self, function_id: str, event: dict[str, Any]) -> None:
+        outcome = self.runtimes[function_id].invoke(event)
+        if not outcome.ok:
+            error = outcome.error or {}
+            raise RuntimeError(f"{function_id}: {error.get('errorType')}: {error.get('errorMessage')}")
+
+    def stop(self) -> None:
+        """Stop everything, in reverse start order; safe to call twice or after a failed start."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        for mapping in self.mappings.values():
+            mapping.stop()
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        for runtime in self.runtimes.values():
+            runtime.close()
+        self.endpoint.stop()
+
+    # --- status --------------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """``GET /_local/status`` (ARCHITECTURE §7); more keys may be added, these stay."""
+        model = self.model
+        return {
+            "aws_endpoint_url": self.endpoint.url,
+            "stack_name": model.stack_name if model else None,
+            "functions": {logical_id: runtime.stats() for logical_id, runtime in self.runtimes.items()},
+            "mappings": {key: mapping.status() for key, mapping in self.mappings.items()},
+            "queues": {
+                logical_id: {"messages": depth}
+                for logical_id, depth in queue_depths(self.endpoint, model.queues if model else {})
+            },
+            "schedules": {
+                f"{s.function_id}.{s.event_name}": {
+                    "expression": s.expression,
+                    "enabled": s.enabled,
+                    "fired": s.fired,
+                    "failed": s.failed,
+                    "next_fire_at": s.next_fire_at.isoformat() if s.next_fire_at else None,
+                }
+                for s in (self.scheduler.status() if self.scheduler else [])
+            },
+            "websocket": {"connections": 0},
+            "not_emulated": self.not_emulated,
+        }
+
+    def banner(self) -> str:
+        """What is running and where, for the console."""
+        model = self.model
+        assert model is not None
+        assert self.server is not None
+        lines = [
+            f"localcloud: {self.template} (stack {model.stack_name}, {model.region})",
+            f"  AWS APIs        {self.endpoint.url}{' (embedded moto)' if self.endpoint.embedded else ''}",
+            f"  status          http://127.0.0.1:{self.server.port}/_local/status",
+        ]
+        for logical_id, spec in model.functions.items():
+            triggers = ", ".join(_describe(event) for event in spec.events) or "no event sources"
+            lines.append(f"  λ {logical_id:<16}{spec.handler}  ← {triggers}")
+        for logical_id, stream in model.streams.items():
+            lines.append(f"  kinesis {logical_id:<10}{stream.name} ({stream.shard_count} shard(s))")
+        for logical_id, queue in model.queues.items():
+            lines.append(f"  sqs {logical_id:<14}{queue.name}")
+        if self.not_emulated:
+            lines.append(f"  not emulated    {', '.join(self.not_emulated)}")
+        return "\n".join(lines)
+
+
+def _describe(event: object) -> str:
+    if isinstance(event, ScheduleEventSpec):
+        return f"{event.expression}{'' if event.enabled else ' (disabled)'}"
+    if isinstance(event, KinesisEventSpec):
+        return f"kinesis:{event.stream_name}"
+    return str(getattr(event, "type", type(event).__name__))
+
+
+def _log_discarded(mapping: str, document: dict[str, Any]) -> None:
+    """Without an on-failure destination Lambda drops discarded records; we at least say which."""
+    log.error(
+        "%s: records discarded with no on-failure destination: %s", mapping, document["KinesisBatchInfo"]
+    )
+
+
+def endpoint_from_environment() -> str | None:
+    """``AWS_ENDPOINT_URL`` (e.g. LocalStack) when set, else None (embedded moto)."""
+    return os.environ.get("AWS_ENDPOINT_URL") or None
