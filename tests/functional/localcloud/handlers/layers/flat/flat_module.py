@@ -1,0 +1,3 @@
+"""A module shipped at a layer's top level."""
+
+NAME = "from the layer top level"

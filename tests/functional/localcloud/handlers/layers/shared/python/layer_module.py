@@ -1,0 +1,3 @@
+"""A module shipped in a layer's python/ folder."""
+
+NAME = "from the python/ folder"
