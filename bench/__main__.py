@@ -17,6 +17,7 @@ import numpy as np
 
 from bench.config import Config
 from bench.imports import bench_import
+from bench.localcloud import bench_localcloud
 from bench.max_pain import bench_max_pain
 from bench.pricing import bench_greeks, bench_iv
 from bench.report import Section, render_table, summary_line
@@ -26,6 +27,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Config], Section], str]] = {
     "iv": (bench_iv, "implied volatility of 100,000 options: rate and accuracy vs py_vollib_vectorized"),
     "max_pain": (bench_max_pain, "max pain at 100 / 1,000 / 10,000 strikes vs O(n²) references"),
     "import": (bench_import, "cold import time of deltastream.domain.pricing, with -X importtime breakdown"),
+    "localcloud": (bench_localcloud, "local cloud Kinesis path: records/s and put → handler latency"),
 }
 
 

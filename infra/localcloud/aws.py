@@ -68,6 +68,9 @@ class AwsEndpoint:
             return
         from moto.server import ThreadedMotoServer  # heavy: only when embedded
 
+        from localcloud import moto_fastpath
+
+        moto_fastpath.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
         self._restore_state()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
@@ -114,7 +117,7 @@ class AwsEndpoint:
             return
         from moto.backends import get_backend
 
-        state = {service: dict(get_backend(service)) for service in PERSISTED_SERVICES}
+        state = {service: dict(get_backend(service)) for service in PERSISTED_SERVICES}  # type: ignore[call-overload]
         self._state_file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self._state_file.with_suffix(".tmp")
         try:
@@ -136,7 +139,7 @@ class AwsEndpoint:
             log.warning("ignoring unreadable embedded AWS state %s (%s)", self._state_file, error)
             return
         for service, accounts in state.items():
-            backends = get_backend(service)
+            backends = get_backend(service)  # type: ignore[call-overload]
             backends.clear()
             backends.update(accounts)
         log.info("restored embedded AWS state from %s", self._state_file)

@@ -397,7 +397,13 @@ class Resolver:
         map_name, top_key, second_key = (
             self.resolve_str(argument, child(at, i)) for i, argument in enumerate(arguments[:3])
         )
-        default = arguments[3].get("DefaultValue", NO_VALUE) if len(arguments) == 4 else NO_VALUE
+        default: Any = NO_VALUE
+        if len(arguments) == 4:
+            if not isinstance(arguments[3], dict) or set(arguments[3]) != {"DefaultValue"}:
+                raise TemplateError(
+                    "Fn::FindInMap's fourth argument must be {DefaultValue: ...}", child(at, 3)
+                )
+            default = arguments[3]["DefaultValue"]
         top = self._scope.mapping(map_name, at).get(top_key)
         if isinstance(top, dict) and second_key in top:
             return top[second_key]

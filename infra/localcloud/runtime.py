@@ -14,6 +14,7 @@ a runtime that dies (``Runtime.ExitError``), the START / END / REPORT log lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -231,7 +232,7 @@ class FunctionLog:
         self.logger = logging.getLogger(f"localcloud.functions.{logical_id}")
         self._prefix = f"[{logical_id}] "
 
-    def output(self, line: bytes, *, stderr: bool = False) -> None:
+    def output(self, line: bytes | bytearray, *, stderr: bool = False) -> None:
         # The worker folds a multi-line log record into one line with carriage returns.
         text = line.decode(errors="replace").rstrip("\n").replace("\r", "\n").rstrip("\n")
         self.logger.log(logging.WARNING if stderr else logging.INFO, "%s%s", self._prefix, text)
@@ -404,7 +405,8 @@ class WorkerProcess:
         finally:
             os.close(request_read)
             os.close(response_write)
-        assert self._process.stdout is not None and self._process.stderr is not None
+        assert self._process.stdout is not None
+        assert self._process.stderr is not None
         self._requests = os.fdopen(request_write, "wb")
         self._pump = OutputPump(
             f"{name}-{self._process.pid}", self._process.stdout, self._process.stderr, response_read, log
@@ -469,10 +471,8 @@ class WorkerProcess:
             if self._stopped:
                 return
             self._stopped = True
-        try:
+        with contextlib.suppress(OSError):
             self._requests.close()
-        except OSError:
-            pass
         if self._process.poll() is None:
             self._signal_group(signal.SIGTERM)
             try:
@@ -483,10 +483,8 @@ class WorkerProcess:
         self._pump.join(timeout=KILL_GRACE_S)
 
     def _signal_group(self, signum: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 # --- the pool ---------------------------------------------------------------------------------------
@@ -601,6 +599,10 @@ class FunctionRuntime:
             if worker is None:
                 worker = self._start_worker()
             invocation = self._run(worker, request_id, event_json, cold_start)
+        except BaseException:
+            if worker is not None:
+                worker.stop()  # it may still answer this request; it must not answer the next one
+            raise
         finally:
             self._pool.release(worker)
         self._metrics.record(invocation)
@@ -645,25 +647,10 @@ class FunctionRuntime:
             init_duration_ms = (time.perf_counter() - started) * 1000
         self._log.platform(f"START RequestId: {request_id} Version: $LATEST")
         started = time.perf_counter()
-        status: str | None = None
-        payload: Any = None
-        if error is not None:
-            status = "timeout" if error["errorType"] == "Sandbox.Timedout" else "error"
+        if error is None:
+            payload, error, status = self._invoke_phase(worker, request_id, event_json)
         else:
-            try:
-                response = worker.invoke(request_id, event_json, self.spec.arn, self.spec.timeout_s)
-            except WorkerTimedOut:
-                error, status = timeout_error(request_id, self.spec.timeout_s), "timeout"
-                self._log.platform(
-                    f"{datetime.now(UTC).isoformat()} {request_id} Task timed out after "
-                    f"{self.spec.timeout_s:.2f} seconds",
-                    logging.WARNING,
-                )
-            except WorkerExited as exc:
-                error, status = exit_error(request_id, exc.returncode), "error"
-                self._log.platform(f"{error['errorMessage']}\n{error['errorType']}", logging.WARNING)
-            else:
-                payload, error = response.get("payload"), response.get("error")
+            payload, status = None, "timeout" if error["errorType"] == "Sandbox.Timedout" else "error"
         duration_ms = (time.perf_counter() - started) * 1000
         self._log.platform(f"END RequestId: {request_id}")
         self._log.platform(
@@ -686,6 +673,25 @@ class FunctionRuntime:
             init_duration_ms=init_duration_ms,
             cold_start=cold_start,
         )
+
+    def _invoke_phase(
+        self, worker: WorkerProcess, request_id: str, event_json: str
+    ) -> tuple[Any, dict[str, Any] | None, str | None]:
+        """The handler's payload or error, and the REPORT line's status ("timeout", "error" or None)."""
+        try:
+            response = worker.invoke(request_id, event_json, self.spec.arn, self.spec.timeout_s)
+        except WorkerTimedOut:
+            self._log.platform(
+                f"{datetime.now(UTC).isoformat()} {request_id} Task timed out after "
+                f"{self.spec.timeout_s:.2f} seconds",
+                logging.WARNING,
+            )
+            return None, timeout_error(request_id, self.spec.timeout_s), "timeout"
+        except WorkerExited as exc:
+            error = exit_error(request_id, exc.returncode)
+            self._log.platform(f"{error['errorMessage']}\n{error['errorType']}", logging.WARNING)
+            return None, error, "error"
+        return response.get("payload"), response.get("error"), None
 
     def _init(self, worker: WorkerProcess, request_id: str) -> dict[str, Any] | None:
         """Waits for the worker's init phase; Lambda's error document if it failed."""

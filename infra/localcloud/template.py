@@ -135,6 +135,8 @@ class _Stack:
     def _check_transform(self, transform: Any) -> None:
         transforms = transform if isinstance(transform, list) else [transform] if transform else []
         for name in transforms:
+            if not isinstance(name, str):
+                raise TemplateError("Transform must be a name or a list of names", "Transform")
             if name not in _KNOWN_TRANSFORMS:
                 _log.warning("Transform %s is not applied locally", name)
 
@@ -312,7 +314,9 @@ class _Stack:
 
 
 def _section(template: Mapping[str, Any], name: str) -> dict[str, Any]:
-    section = template.get(name) or {}
+    section = template.get(name)
+    if section is None:
+        return {}
     if not isinstance(section, dict):
         raise TemplateError("must be a mapping", name)
     return section

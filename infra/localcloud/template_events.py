@@ -68,7 +68,7 @@ def event_specs(events: Any, *, stack_name: str, function_logical_id: str, at: s
         event = as_mapping(event, where)
         event_type = as_str(event.get("Type"), child(where, "Type"))
         properties = as_mapping(event.get("Properties", {}), child(where, "Properties"))
-        rule_name = f"{stack_name}-{function_logical_id}{name}"
+        rule_name = f"{stack_name}-{function_logical_id}{name}"[:64]  # EventBridge's limit
         specs.append(_event_spec(name, event_type, properties, rule_name, child(where, "Properties")))
     return tuple(specs)
 

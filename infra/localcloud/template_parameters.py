@@ -78,6 +78,8 @@ def _item_type(parameter_type: str) -> str:
 def _check(value: str, declaration: Mapping[str, Any], value_type: str, name: str, at: str) -> None:
     allowed = declaration.get("AllowedValues")
     if allowed is not None:
+        if not isinstance(allowed, list):
+            raise TemplateError("AllowedValues must be a list", f"{at}.AllowedValues")
         allowed_text = [scalar_to_str(item, f"{at}.AllowedValues") for item in allowed]
         if value not in allowed_text:
             raise TemplateError(

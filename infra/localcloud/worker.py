@@ -53,7 +53,7 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":"), default=_json_default).encode() + b"\n"
 
 
-def decode_message(line: bytes) -> dict[str, Any]:
+def decode_message(line: bytes | bytearray) -> dict[str, Any]:
     message = json.loads(line)
     if not isinstance(message, dict):
         raise ValueError(f"protocol message is not a JSON object: {line[:80]!r}")
@@ -278,7 +278,8 @@ class Worker:
             return self._failure(
                 request["id"],
                 error_document(
-                    f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+                    "Response payload size exceeded maximum allowed payload size "
+                    f"({MAX_RESPONSE_BYTES} bytes).",
                     "Function.ResponseSizeTooLarge",
                     request_id,
                 ),

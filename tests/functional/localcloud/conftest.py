@@ -40,7 +40,7 @@ class Client:
     stack: str
 
     def status(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.status_url, timeout=10) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(self.status_url, timeout=10) as response:
             document: dict[str, Any] = json.load(response)
         return document
 
@@ -67,7 +67,9 @@ class Client:
         s3 = self.aws("s3")
         bucket = f"{self.stack}-observations"
         keys: list[str] = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{self.stack}-{function}/"):
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"{self.stack}-{function}/"
+        ):
             keys.extend(item["Key"] for item in page.get("Contents", []))
         documents = [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in sorted(keys)]
         return [d for d in documents if d["kind"] == kind]

@@ -52,12 +52,20 @@ def test_bisection_isolates_a_poison_record_and_the_rest_is_delivered_exactly_on
     payloads = ["a", "b", "c", "poison", "e", "f", "g", "h"]
     sequence_numbers = local.put("PoisonStream", *payloads)
     # WHEN the mapping gives up on the poison record
-    letters = wait_for(lambda: [d for d in local.dead_letters() if d["KinesisBatchInfo"]["streamArn"].endswith("PoisonStream")])
+    letters = wait_for(
+        lambda: [
+            d for d in local.dead_letters() if d["KinesisBatchInfo"]["streamArn"].endswith("PoisonStream")
+        ]
+    )
     # THEN the failure record names exactly the poison record's sequence number
     (letter,) = letters
     info = letter["KinesisBatchInfo"]
     poison_seq = sequence_numbers[3]
-    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (poison_seq, poison_seq, 1)
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        poison_seq,
+        poison_seq,
+        1,
+    )
     assert letter["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert letter["requestContext"]["functionArn"].endswith(":function:lc-test-Bisecting")
     # and every other record was delivered in a successful batch exactly once
@@ -87,9 +95,16 @@ def test_a_record_that_keeps_failing_goes_to_the_dlq_after_the_retries_and_the_s
     wait_for(lambda: len(local.batches("Partial")) >= 2)  # the previous test's batch is done
     before = len(local.batches("Partial"))
     sequence_numbers = local.put("PartialStream", "x", "fail", "y")
-    letters = wait_for(lambda: [d for d in local.dead_letters() if d["KinesisBatchInfo"]["streamArn"].endswith("PartialStream")])
+    letters = wait_for(
+        lambda: [
+            d for d in local.dead_letters() if d["KinesisBatchInfo"]["streamArn"].endswith("PartialStream")
+        ]
+    )
     info = letters[0]["KinesisBatchInfo"]
-    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == (sequence_numbers[1], sequence_numbers[2])
+    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == (
+        sequence_numbers[1],
+        sequence_numbers[2],
+    )
     assert "responseContext" not in letters[0]  # the function returned normally each time
     # one invocation with x, then the failed suffix: 1 try + 2 retries
     assert local.batches("Partial")[before:] == [["x", "fail", "y"], ["fail", "y"], ["fail", "y"]]
@@ -98,7 +113,13 @@ def test_a_record_that_keeps_failing_goes_to_the_dlq_after_the_retries_and_the_s
 
 
 def test_a_scheduled_function_fires_at_start_and_then_on_its_rate(local: Client) -> None:
-    ticks = wait_for(lambda: local.observations("Ticker", kind="schedule") if len(local.observations("Ticker", kind="schedule")) >= 3 else [])
+    ticks = wait_for(
+        lambda: (
+            local.observations("Ticker", kind="schedule")
+            if len(local.observations("Ticker", kind="schedule")) >= 3
+            else []
+        )
+    )
     event = ticks[0]["event"]
     assert event["detail-type"] == "Scheduled Event"
     assert event["source"] == "aws.events"

@@ -41,7 +41,9 @@ def function_spec(handler: str, package: str = "basic", **overrides: Any) -> Fun
 def make_runtime() -> Iterator[MakeRuntime]:
     runtimes: list[FunctionRuntime] = []
 
-    def make(handler: str, package: str = "basic", max_concurrency: int | None = None, **overrides: Any) -> FunctionRuntime:
+    def make(
+        handler: str, package: str = "basic", max_concurrency: int | None = None, **overrides: Any
+    ) -> FunctionRuntime:
         runtime = FunctionRuntime(
             function_spec(handler, package, **overrides), EXTRA_ENV, max_concurrency=max_concurrency
         )
@@ -71,14 +73,16 @@ def test_handler_result_is_the_payload_on_a_cold_start(make_runtime: MakeRuntime
     assert invocation.error is None
     assert invocation.request_id == "req-1"
     assert invocation.cold_start
-    assert invocation.init_duration_ms is not None and invocation.init_duration_ms > 0
+    assert invocation.init_duration_ms is not None
+    assert invocation.init_duration_ms > 0
 
 
 def test_warm_invocation_reuses_the_worker_and_its_module_state(make_runtime: MakeRuntime) -> None:
     runtime = make_runtime("app.counts")
     first = runtime.invoke({})
     second = runtime.invoke({})
-    assert second.ok and not second.cold_start
+    assert second.ok
+    assert not second.cold_start
     assert second.init_duration_ms is None
     assert second.payload == {"invocations": 2, "pid": first.payload["pid"]}
 
@@ -94,7 +98,8 @@ def test_context_carries_the_function_and_a_decreasing_remaining_time(make_runti
     assert context["aws_request_id"] == "req-ctx"
     assert context["log_group_name"] == "/aws/lambda/stack-TestFunction"
     assert "/[$LATEST]" in context["log_stream_name"]
-    assert context["identity"] is None and context["client_context"] is None
+    assert context["identity"] is None
+    assert context["client_context"] is None
     first, second = context["remaining_ms"]
     assert 1500 < first <= 2000
     assert 30 <= first - second < 500
@@ -146,14 +151,17 @@ def test_unhandled_exception_is_reported_as_lambda_does(
     caplog.set_level(logging.INFO, logger="localcloud.functions")
     runtime = make_runtime("app.raises")
     invocation = runtime.invoke({"n": 1}, request_id="req-err")
-    assert not invocation.ok and invocation.payload is None
+    assert not invocation.ok
+    assert invocation.payload is None
     assert invocation.error is not None
     assert invocation.error["errorType"] == "ValueError"
     assert invocation.error["errorMessage"] == "bad input: {'n': 1}"
     assert invocation.error["requestId"] == "req-err"
     stack_trace = invocation.error["stackTrace"]
-    assert stack_trace and "app.py" in stack_trace[-1] and "in raises" in stack_trace[-1]
-    assert not any("worker.py" in frame for frame in stack_trace)
+    assert stack_trace
+    assert "app.py" in stack_trace[-1]
+    assert "in raises" in stack_trace[-1]
+    assert not any("localcloud/worker.py" in frame for frame in stack_trace)
     error_log = next(r.getMessage() for r in caplog.records if "[ERROR]" in r.getMessage())
     assert error_log.startswith("[TestFunction] [ERROR] ValueError: bad input: {'n': 1}\nTraceback")
     # the worker survives a handler exception, as a Lambda environment does
@@ -199,7 +207,8 @@ def test_timeout_kills_the_worker_and_the_next_invocation_starts_cold(make_runti
     }
     assert 0.5 <= elapsed < 1.5
     after = runtime.invoke({"seconds": 0})
-    assert after.ok and after.cold_start
+    assert after.ok
+    assert after.cold_start
 
 
 def test_worker_exit_is_a_runtime_exit_error(make_runtime: MakeRuntime) -> None:
@@ -216,7 +225,10 @@ def test_unserialisable_result_is_a_marshal_error(make_runtime: MakeRuntime) -> 
     invocation = make_runtime("app.unserialisable").invoke({})
     assert invocation.error is not None
     assert invocation.error["errorType"] == "Runtime.MarshalError"
-    assert invocation.error["errorMessage"] == "Unable to marshal response: Object of type set is not JSON serializable"
+    assert (
+        invocation.error["errorMessage"]
+        == "Unable to marshal response: Object of type set is not JSON serializable"
+    )
 
 
 def test_two_functions_with_an_app_module_each_run_their_own(make_runtime: MakeRuntime) -> None:
@@ -261,7 +273,8 @@ def test_stats_count_invocations_errors_and_cold_starts(make_runtime: MakeRuntim
     assert stats["invocations"] == stats["errors"] == 3
     assert stats["cold_starts"] == 1
     assert stats["workers"] == 1
-    assert stats["duration_ms"]["mean"] > 0 and stats["duration_ms"]["p99"] > 0
+    assert stats["duration_ms"]["mean"] > 0
+    assert stats["duration_ms"]["p99"] > 0
 
 
 def test_close_leaves_no_worker_process(make_runtime: MakeRuntime) -> None:
@@ -270,7 +283,8 @@ def test_close_leaves_no_worker_process(make_runtime: MakeRuntime) -> None:
     pids = {invocation.payload["pid"] for invocation in invoke_concurrently(runtime, events)[0]}
     runtime.close()
     runtime.close()
-    assert pids and not any(os.path.exists(f"/proc/{pid}") for pid in pids)
+    assert pids
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in pids)
     assert runtime.stats()["workers"] == 0
 
 

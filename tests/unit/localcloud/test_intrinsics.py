@@ -54,7 +54,8 @@ def resolve_yaml(text: str) -> Any:
 
 def test_short_tags_become_long_form_intrinsics() -> None:
     document = parse_template_text(
-        "A: !Ref X\nB: !GetAtt R.Arn\nC: !GetAtt [R, Arn]\nD: !Sub '${X}'\nE: !Join [',', [a, b]]\nF: !Condition C\n"
+        "A: !Ref X\nB: !GetAtt R.Arn\nC: !GetAtt [R, Arn]\n"
+        "D: !Sub '${X}'\nE: !Join [',', [a, b]]\nF: !Condition C\n"
     )
 
     assert document == {

@@ -6,6 +6,7 @@ import json
 import os
 import time
 import uuid
+from typing import Any
 
 import boto3
 
@@ -15,12 +16,12 @@ NAME = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
 MODE = os.environ.get("MODE", "ok")
 
 
-def _observe(kind, body):
+def _observe(kind: str, body: dict[str, Any]) -> None:
     key = f"{NAME}/{time.time_ns()}-{uuid.uuid4().hex[:8]}.json"
     s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps({"kind": kind, **body}).encode())
 
 
-def _first_time(marker):
+def _first_time(marker: str) -> bool:
     key = f"markers/{NAME}/{marker}"
     try:
         s3.head_object(Bucket=BUCKET, Key=key)
@@ -30,7 +31,7 @@ def _first_time(marker):
         return True
 
 
-def handler(event, context):
+def handler(event: dict[str, Any], context: Any) -> Any:
     if "Records" not in event:  # a scheduled event
         _observe("schedule", {"event": event, "remaining_ms": context.get_remaining_time_in_millis()})
         return {"ok": True}
@@ -48,6 +49,8 @@ def handler(event, context):
     if MODE == "poison" and any(r["data"] == "poison" for r in records):
         raise ValueError("poison record")
     if MODE == "partial":
-        failed = [r for r in records if r["data"] == "fail" or (r["data"] == "flaky" and _first_time(r["seq"]))]
+        failed = [
+            r for r in records if r["data"] == "fail" or (r["data"] == "flaky" and _first_time(r["seq"]))
+        ]
         return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in failed]}
     return None
