@@ -139,7 +139,7 @@ class AwsEndpoint:
             log.warning("ignoring unreadable embedded AWS state %s (%s)", self._state_file, error)
             return
         for service, accounts in state.items():
-            backends = get_backend(service)  # type: ignore[call-overload]
+            backends = get_backend(service)
             backends.clear()
             backends.update(accounts)
         log.info("restored embedded AWS state from %s", self._state_file)
