@@ -68,8 +68,18 @@ def test_up_runs_the_example_and_sigterm_stops_everything_cleanly(tmp_path: Path
     port = _free_port()
     executable = shutil.which("localcloud", path=str(Path(sys.executable).parent)) or "localcloud"
     process = subprocess.Popen(
-        [executable, "up", "--template", str(EXAMPLE), "--port", str(port), "--speed", "120",
-         "--state-dir", str(tmp_path)],
+        [
+            executable,
+            "up",
+            "--template",
+            str(EXAMPLE),
+            "--port",
+            str(port),
+            "--speed",
+            "120",
+            "--state-dir",
+            str(tmp_path),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -78,7 +88,8 @@ def test_up_runs_the_example_and_sigterm_stops_everything_cleanly(tmp_path: Path
     try:
         # WHEN it is up: the scheduled producer's records reach the Kinesis consumer
         status = wait_for(
-            lambda: (s := _status(port)) and s["mappings"]["Consumer.Records"]["records"] >= 10 and s, timeout=60
+            lambda: (s := _status(port)) and s["mappings"]["Consumer.Records"]["records"] >= 10 and s,
+            timeout=60,
         )
         assert status["functions"]["Producer"]["invocations"] >= 2
         workers = _descendants(process.pid)
@@ -115,7 +126,16 @@ def test_a_broken_template_is_reported_without_a_traceback(tmp_path: Path, value
     )
     executable = shutil.which("localcloud", path=str(Path(sys.executable).parent)) or "localcloud"
     run = subprocess.run(
-        [executable, "up", "--template", str(template), "--port", str(_free_port()), "--state-dir", str(tmp_path)],
+        [
+            executable,
+            "up",
+            "--template",
+            str(template),
+            "--port",
+            str(_free_port()),
+            "--state-dir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -15,7 +15,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     count = int(os.environ["RECORDS_PER_RUN"])
     records = [
         {
-            "Data": json.dumps({"symbol": symbol, "price": round(random.uniform(90, 110), 2), "at": event["time"]}),
+            "Data": json.dumps(
+                {"symbol": symbol, "price": round(random.uniform(90, 110), 2), "at": event["time"]}
+            ),
             "PartitionKey": symbol,
         }
         for symbol in random.sample(["AAPL", "SPY", "QQQ", "TSLA", "NIFTY", "SENSEX"], k=min(count, 6))
