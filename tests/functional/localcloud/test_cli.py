@@ -87,10 +87,12 @@ def test_up_runs_the_example_and_sigterm_stops_everything_cleanly(tmp_path: Path
     )
     try:
         # WHEN it is up: the scheduled producer's records reach the Kinesis consumer
-        status = wait_for(
-            lambda: (s := _status(port)) and s["mappings"]["Consumer.Records"]["records"] >= 10 and s,
-            timeout=60,
-        )
+        def consumer_caught_up() -> dict[str, Any] | None:
+            status = _status(port)
+            return status if status and status["mappings"]["Consumer.Records"]["records"] >= 10 else None
+
+        status = wait_for(consumer_caught_up, timeout=60)
+        assert status is not None
         assert status["functions"]["Producer"]["invocations"] >= 2
         workers = _descendants(process.pid)
         assert workers  # function workers are child processes
