@@ -1,0 +1,1 @@
+"""One module per external system (Kinesis, Redis, MongoDB), each with an embedded counterpart."""
