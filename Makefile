@@ -19,14 +19,15 @@ STACK   ?= deltastream-dev
 CONFIG_ENV ?= dev
 FUNCTION ?= FeedFunction
 PRODUCT ?= NIFTY
-SPEED   ?= 60
+SPEED   ?= 1
+PORT    ?= 3000
 EVENT   ?= events/$(FUNCTION).json
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 # `sam build` looks for the runtime's interpreter on PATH; the venv provides python3.12.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup run test test-unit lint fmt bench validate build deploy invoke clean
+.PHONY: help setup run simulate test test-unit lint fmt bench validate build deploy invoke clean
 
 help: ## List the targets
 	@echo "DeltaStream — make targets:"
@@ -46,8 +47,11 @@ $(TOOLS_STAMP): Makefile
 
 setup: $(STAMP) ## Create .venv (python3.12 when present) and install everything; quick when nothing changed
 
-run: setup ## Start DeltaStream locally (today: the live market simulation; PRODUCT=NIFTY SPEED=60)
-	$(BIN)/python -m deltastream.simulate $(PRODUCT) --speed $(SPEED)
+run: setup ## Start the whole stack locally: Redis, embedded MongoDB, the local cloud on template.yaml
+	PYTHONPATH=infra $(BIN)/python -m devstack --port $(PORT) --speed $(SPEED)
+
+simulate: setup ## Watch the simulated market and its analytics in the terminal (PRODUCT=NIFTY)
+	$(BIN)/python -m deltastream.simulate $(PRODUCT) --speed 60
 
 test: setup ## Run every test tier (unit with sockets disabled, functional, integration when reachable, e2e)
 	$(BIN)/python -m pytest

@@ -1,0 +1,122 @@
+"""Every Redis key DeltaStream uses, in one place: its name, type, TTL, writer and readers.
+
+Why one module: keys are a contract between functions deployed separately (the feed writes what the
+enrichment reads, the enrichment writes what the REST and WebSocket functions read). A key spelled in
+two places drifts; a key built here cannot. Names are stable — renaming one orphans live data and
+breaks a rolling deploy — so a unit test pins them.
+
+All keys start with ``ds:`` so the application can share a Redis (or ElastiCache) with others and an
+operator can ``SCAN MATCH ds:*``. ``{product}`` is the upper-case product symbol, ``{expiry}`` an ISO
+date (``YYYY-MM-DD``). Values are UTF-8 JSON unless said otherwise.
+
+=====================================  ======  =========  ============  ===============================
+key                                    type    TTL        writer        readers
+=====================================  ======  =========  ============  ===============================
+ds:feed:tick_id:{product}              string  none       feed (INCR)   feed
+ds:feed:state:{product}                string  7 days     feed          feed
+ds:feed:lease                          string  the lease  feed (SET NX  feed
+                                                          PX)
+ds:latest:underlying:{product}         string  1 day      enrich        data, ws (on subscribe), ai
+ds:latest:chain:{product}:{expiry}     string  1 day      enrich        data, analytics, ws
+ds:latest:summary:{product}            string  1 day      enrich        data, ws (on subscribe), ai
+ds:expiries:{product}                  zset    1 day      enrich        data
+ds:bars:{product}:{window}             string  1 day      enrich        enrich, analytics
+ds:iv_history:{product}                zset    30 days    enrich        enrich (IV rank), analytics
+ds:surface:{product}                   string  1 day      enrich        analytics
+ds:seen:{product}:{type}:{expiry|-}    string  1 day      enrich        enrich
+=====================================  ======  =========  ============  ===============================
+
+- ``ds:feed:tick_id``: a counter (INCRBY), never expires — tick ids must stay monotonic per product for
+  as long as history keyed on them exists.
+- ``ds:feed:lease``: the owner id of the one feed invocation allowed to drive the market; overlapping
+  schedule invocations would otherwise emit two diverging markets.
+- ``ds:expiries``: member = expiry ISO date, score = the epoch seconds of that date (00:00 UTC), so
+  ``ZRANGEBYSCORE`` lists upcoming expiries in order and past ones are trimmed by score.
+- ``ds:bars``: the current (still open) OHLC bar of a window in minutes, one of :data:`BAR_WINDOWS`.
+- ``ds:iv_history``: member = JSON ``{"ts", "tick_id", "atm_iv"}``, score = tick_id (replays re-add the
+  same member: a no-op); trimmed to the newest :data:`IV_HISTORY_MAX` members.
+- ``ds:seen``: the newest tick_id applied to the latest-state keys of that record stream, so a replayed
+  or late record never overwrites newer state. ``{type}`` is the record type (``underlying`` or
+  ``chain``); ``-`` stands for "no expiry", as in :func:`deltastream.records.idempotency_key`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PREFIX: Final = "ds"
+
+DAY_S: Final = 24 * 60 * 60
+FEED_STATE_TTL_S: Final = 7 * DAY_S
+LATEST_TTL_S: Final = DAY_S  # every ds:latest:*, ds:expiries, ds:bars, ds:surface, ds:seen key
+IV_HISTORY_TTL_S: Final = 30 * DAY_S
+IV_HISTORY_MAX: Final = 10_000
+BAR_WINDOWS: Final = (1, 5, 15)  # minutes
+
+# --- feed ------------------------------------------------------------------------------------------
+
+FEED_LEASE: Final = f"{PREFIX}:feed:lease"
+
+
+def feed_tick_id(product: str) -> str:
+    """Counter of the last tick id handed out for ``product`` (INCRBY; no TTL)."""
+    return f"{PREFIX}:feed:tick_id:{product}"
+
+
+def feed_state(product: str) -> str:
+    """The feed's simulation state of ``product`` (JSON; TTL :data:`FEED_STATE_TTL_S`)."""
+    return f"{PREFIX}:feed:state:{product}"
+
+
+# --- enrichment: latest state ----------------------------------------------------------------------
+
+
+def latest_underlying(product: str) -> str:
+    """The newest enriched underlying record of ``product`` (JSON; TTL :data:`LATEST_TTL_S`)."""
+    return f"{PREFIX}:latest:underlying:{product}"
+
+
+def latest_chain(product: str, expiry: str) -> str:
+    """The newest enriched chain of ``product`` for ``expiry`` (JSON; TTL :data:`LATEST_TTL_S`)."""
+    return f"{PREFIX}:latest:chain:{product}:{expiry}"
+
+
+def latest_summary(product: str) -> str:
+    """Summary of the nearest expiry's newest chain (JSON; TTL :data:`LATEST_TTL_S`)."""
+    return f"{PREFIX}:latest:summary:{product}"
+
+
+def expiries(product: str) -> str:
+    """ZSET of the expiries seen for ``product``: ISO date → epoch seconds (TTL :data:`LATEST_TTL_S`)."""
+    return f"{PREFIX}:expiries:{product}"
+
+
+def bars(product: str, window: int) -> str:
+    """The open OHLC bar of ``window`` minutes (JSON; TTL :data:`LATEST_TTL_S`).
+
+    Raises ValueError for a window outside :data:`BAR_WINDOWS`: a typo would otherwise write a key
+    nobody reads.
+    """
+    if window not in BAR_WINDOWS:
+        raise ValueError(f"bar window must be one of {BAR_WINDOWS} minutes, got {window!r}")
+    return f"{PREFIX}:bars:{product}:{window}"
+
+
+def iv_history(product: str) -> str:
+    """ZSET of ATM IV observations, score = tick_id (capped at :data:`IV_HISTORY_MAX`; TTL 30 days)."""
+    return f"{PREFIX}:iv_history:{product}"
+
+
+def surface(product: str) -> str:
+    """The latest volatility surface of ``product`` (JSON; TTL :data:`LATEST_TTL_S`)."""
+    return f"{PREFIX}:surface:{product}"
+
+
+def seen(product: str, record_type: str, expiry: str | None = None) -> str:
+    """The newest tick_id applied to the latest-state keys for this record stream (TTL 1 day)."""
+    return f"{PREFIX}:seen:{product}:{record_type}:{expiry or '-'}"
+
+
+# --- auth and WebSocket ----------------------------------------------------------------------------
+# Reserved for the auth (refresh tokens, rate limits) and WebSocket (connection registry, rooms) keys
+# later issues add: keep them here, under ds:auth:* and ds:ws:*, with the same documentation.
