@@ -55,17 +55,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             parsed.append(parse_record(record.kinesis.data_as_bytes()))
         except InvalidRecord as error:
-            logger.warning("invalid record", sequence_number=record.kinesis.sequence_number, reason=str(error))
+            logger.warning(
+                "invalid record", sequence_number=record.kinesis.sequence_number, reason=str(error)
+            )
             raise
 
-    response = process_partial_response(event=event, record_handler=validate, processor=processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=validate, processor=processor, context=context
+    )
     # Storage outages are ridden out inside the invocation until 5 s before its timeout.
     result = enricher.enrich(parsed, Retrier(lambda: context.get_remaining_time_in_millis() / 1000))
     failures = len(response.get("batchItemFailures", []))
     metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=result.enriched)
     metrics.add_metric(name="RecordFailures", unit=MetricUnit.Count, value=failures)
     metrics.add_metric(name="Redeliveries", unit=MetricUnit.Count, value=result.redeliveries)
-    metrics.add_metric(name="BatchLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1e3)
+    metrics.add_metric(
+        name="BatchLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1e3
+    )
     logger.info(
         "batch enriched",
         received=len(event.get("Records", [])),

@@ -32,7 +32,9 @@ TICKS, ENRICHED = "deltastream-ticks-dev", "deltastream-enriched-dev"
 
 
 class Pipeline:
-    def __init__(self, cloud: LocalCloud, mongo: MongoHistory, redis_process: subprocess.Popen[bytes]) -> None:
+    def __init__(
+        self, cloud: LocalCloud, mongo: MongoHistory, redis_process: subprocess.Popen[bytes]
+    ) -> None:
         self.cloud = cloud
         self.mongo = mongo
         self.redis_process = redis_process
@@ -66,7 +68,7 @@ class Pipeline:
         return {d["_id"] for d in self.mongo.find(collection, {})}
 
     def read_stream(self, stream: str) -> list[dict[str, Any]]:
-        records = []
+        records: list[dict[str, Any]] = []
         for shard in self.kinesis.list_shards(StreamName=stream)["Shards"]:
             iterator = self.kinesis.get_shard_iterator(
                 StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
@@ -97,10 +99,21 @@ class Pipeline:
             tick_id = self.next_tick
             self.next_tick += 1
             ts = at.isoformat()
-            records.append({"v": 1, "type": "underlying", "product": product, "tick_id": tick_id, "price": spot, "ts": ts})
+            records.append(
+                {
+                    "v": 1,
+                    "type": "underlying",
+                    "product": product,
+                    "tick_id": tick_id,
+                    "price": spot,
+                    "ts": ts,
+                }
+            )
             if i % chains_every == 0:
                 snapshot, state = market.evolve_chain(state, spec, spot, expiry, at, rng)
-                records.append({"v": 1, "type": "chain", "tick_id": tick_id, "ts": ts, **snapshot.as_record_fields()})
+                records.append(
+                    {"v": 1, "type": "chain", "tick_id": tick_id, "ts": ts, **snapshot.as_record_fields()}
+                )
         return records
 
 
@@ -120,7 +133,17 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, embedded_mongo_url: str) 
 
     port = free_port()
     redis_process = subprocess.Popen(
-        [redis_server_executable(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [
+            redis_server_executable(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
     )
     database = f"pipeline{os.getpid()}"
@@ -154,9 +177,9 @@ def test_every_record_is_stored_and_enriched_exactly_once(pipeline: Pipeline) ->
     records = pipeline.market("NIFTY", 40, seed=1) + pipeline.market("SPY", 40, seed=2)
     before = pipeline.delivered()
     for product in ("NIFTY", "SPY"):
-        mine = [r for r in records if r["product"] == product]
-        for start in range(0, len(mine), 50):
-            pipeline.put([json.dumps(r).encode() for r in mine[start : start + 50]], key=product)
+        of_product = [r for r in records if r["product"] == product]
+        for start in range(0, len(of_product), 50):
+            pipeline.put([json.dumps(r).encode() for r in of_product[start : start + 50]], key=product)
     # WHEN the enrichment has consumed them
     wait_for(lambda: pipeline.delivered() >= before + len(records), timeout=60)
     # THEN every record is in MongoDB under its idempotency key, and enriched exactly once
@@ -207,7 +230,11 @@ def test_a_poison_record_goes_to_the_dlq_and_the_rest_is_stored(pipeline: Pipeli
     payloads += [json.dumps(r).encode() for r in good[2:]]
     sequence_numbers = pipeline.put(payloads, key="SENSEX")
     letters = wait_for(
-        lambda: [d for d in pipeline.dead_letters() if d["KinesisBatchInfo"]["startSequenceNumber"] == sequence_numbers[1]],
+        lambda: [
+            d
+            for d in pipeline.dead_letters()
+            if d["KinesisBatchInfo"]["startSequenceNumber"] == sequence_numbers[1]
+        ],
         timeout=60,
     )
     assert letters[0]["requestContext"]["condition"] == "RetryAttemptsExhausted"

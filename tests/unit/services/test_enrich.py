@@ -55,7 +55,9 @@ class MemoryHistory:
             stored[d["_id"]] = copy.deepcopy(dict(d))
         return new
 
-    def find(self, collection: str, filter: Mapping[str, Any], *, sort: Any = (), limit: int = 0) -> list[dict[str, Any]]:
+    def find(
+        self, collection: str, filter: Mapping[str, Any], *, sort: Any = (), limit: int = 0
+    ) -> list[dict[str, Any]]:
         return list(self.collections.get(collection, {}).values())
 
 
@@ -82,12 +84,27 @@ def chain_records(product: str = "NIFTY", snapshots: int = 2, *, seed: int = 1) 
         now = NOW + timedelta(seconds=5 * i)
         spot *= 1.0 + 0.001 * (i % 3 - 1)
         snapshot, state = market.evolve_chain(state, spec, spot, expiry, now, rng)
-        records.append({"v": 1, "type": "chain", "tick_id": 10 + 5 * i, "ts": now.isoformat(), **snapshot.as_record_fields()})
+        records.append(
+            {
+                "v": 1,
+                "type": "chain",
+                "tick_id": 10 + 5 * i,
+                "ts": now.isoformat(),
+                **snapshot.as_record_fields(),
+            }
+        )
     return [parse_record(json.dumps(r).encode()) for r in records]
 
 
 def underlying(product: str, tick_id: int, price: float, at: datetime) -> dict[str, Any]:
-    return {"v": 1, "type": "underlying", "product": product, "tick_id": tick_id, "price": price, "ts": at.isoformat()}
+    return {
+        "v": 1,
+        "type": "underlying",
+        "product": product,
+        "tick_id": tick_id,
+        "price": price,
+        "ts": at.isoformat(),
+    }
 
 
 def enricher() -> tuple[Enricher, MemoryLatest, MemoryHistory, MemorySink]:
@@ -96,7 +113,7 @@ def enricher() -> tuple[Enricher, MemoryLatest, MemoryHistory, MemorySink]:
 
 
 def test_enriched_chain_values_equal_what_the_domain_computes_for_the_same_inputs() -> None:
-    service, latest, history, sink = enricher()
+    service, _latest, history, sink = enricher()
     (record,) = chain_records(snapshots=1)
     service.enrich([record])
     (out,) = [json.loads(data) for _, data in sink.records]
@@ -114,28 +131,36 @@ def test_enriched_chain_values_equal_what_the_domain_computes_for_the_same_input
     i = len(strikes) // 2
     quote = record["calls"][i]
     mid = (quote["bid"] + quote["ask"]) / 2
-    expected_iv = float(pricing.implied_volatility(mid, "c", record["spot"], quote["strike"], t, record["r"], record["q"]))
+    expected_iv = float(
+        pricing.implied_volatility(mid, "c", record["spot"], quote["strike"], t, record["r"], record["q"])
+    )
     assert out["calls"][i]["iv"] == pytest.approx(expected_iv, abs=1e-6)
-    expected_delta = float(pricing.greeks("c", record["spot"], quote["strike"], t, record["r"], expected_iv, record["q"])["delta"])
+    expected_delta = float(
+        pricing.greeks("c", record["spot"], quote["strike"], t, record["r"], expected_iv, record["q"])[
+            "delta"
+        ]
+    )
     assert out["calls"][i]["delta"] == pytest.approx(expected_delta, abs=1e-7)
     # the chain document is stored under the record's idempotency key
     assert f"NIFTY:chain:{record['expiry']}:{record['tick_id']}" in history.collections["chains"]
 
 
 def test_build_up_compares_each_snapshot_with_the_previous_one_of_its_expiry() -> None:
-    service, latest, history, sink = enricher()
+    service, _latest, _history, sink = enricher()
     first, second = chain_records(snapshots=2)
     service.enrich([first, second])
     outputs = [json.loads(data) for _, data in sink.records]
     assert {row["call"] for row in outputs[0]["buildup"]} == {"NEUTRAL"}  # nothing to compare with
     rows = outputs[1]["buildup"]
-    assert [r["call_oi_change"] for r in rows] == [q2["oi"] - q1["oi"] for q1, q2 in zip(first["calls"], second["calls"], strict=True)]
+    assert [r["call_oi_change"] for r in rows] == [
+        q2["oi"] - q1["oi"] for q1, q2 in zip(first["calls"], second["calls"], strict=True)
+    ]
     assert {r["put"] for r in rows} - {"NEUTRAL"}  # OI moved: some strikes are not neutral
 
 
 def test_the_same_batch_delivered_twice_leaves_every_store_as_one_delivery_did() -> None:
     service, latest, history, sink = enricher()
-    records = chain_records(snapshots=2) + [underlying("NIFTY", 11, 25_010.0, NOW + timedelta(seconds=1))]
+    records = [*chain_records(snapshots=2), underlying("NIFTY", 11, 25010.0, NOW + timedelta(seconds=1))]
     service.enrich(records)
     stores = copy.deepcopy(history.collections)
     state = copy.deepcopy(latest.snapshot)
@@ -161,9 +186,12 @@ def test_a_failed_publish_leaves_the_records_unmarked_so_the_retry_does_them_aga
 
 
 def test_bars_roll_over_at_the_window_boundary_and_late_ticks_do_not_reopen_them() -> None:
-    service, latest, history, sink = enricher()
+    service, _latest, history, sink = enricher()
     start = datetime(2026, 11, 23, 4, 0, 50, tzinfo=UTC)
-    ticks = [underlying("SPY", i, p, start + timedelta(seconds=5 * i)) for i, p in enumerate([660.0, 661.5, 659.0, 662.0])]
+    ticks = [
+        underlying("SPY", i, p, start + timedelta(seconds=5 * i))
+        for i, p in enumerate([660.0, 661.5, 659.0, 662.0])
+    ]
     service.enrich(ticks)  # 04:00:50, :55, 04:01:00, :05 → the 1-minute bar rolls at 04:01
     bars = history.collections["bars"]
     first = bars["SPY:1:2026-11-23T04:00:00+00:00"]
@@ -178,7 +206,7 @@ def test_bars_roll_over_at_the_window_boundary_and_late_ticks_do_not_reopen_them
 
 
 def test_iv_history_grows_with_the_nearest_expiry_and_feeds_iv_rank() -> None:
-    service, latest, history, sink = enricher()
+    service, latest, _history, sink = enricher()
     records = chain_records(snapshots=3)
     for record in records:
         service.enrich([record])
@@ -190,8 +218,29 @@ def test_iv_history_grows_with_the_nearest_expiry_and_feeds_iv_rank() -> None:
 
 
 def test_seen_marks_are_per_product_type_and_expiry() -> None:
-    service, latest, history, sink = enricher()
+    service, latest, _history, _sink = enricher()
     (record,) = chain_records(snapshots=1)
     service.enrich([record, underlying("NIFTY", record["tick_id"], 25_000.0, NOW)])
     assert latest.snapshot.seen[seen_key("NIFTY", "chain", record["expiry"])] == record["tick_id"]
     assert latest.snapshot.seen[seen_key("NIFTY", "underlying")] == record["tick_id"]
+
+
+def test_build_up_aligns_by_strike_when_the_ladder_has_moved() -> None:
+    service, _, _, sink = enricher()
+    first, second = chain_records(snapshots=2)
+    # the second snapshot's ladder moved up one strike: its lowest strike is gone, a new one on top
+    step = second["strikes"][1] - second["strikes"][0]
+    shifted = copy.deepcopy(second)
+    shifted["strikes"] = [k + step for k in second["strikes"]]
+    for side in ("calls", "puts"):
+        for quote in shifted[side]:
+            quote["strike"] += step
+    service.enrich([first, shifted])
+    rows = json.loads(sink.records[1][1])["buildup"]
+    previous_oi = {q["strike"]: q["oi"] for q in first["calls"]}
+    for row, quote in zip(rows, shifted["calls"], strict=True):
+        if quote["strike"] in previous_oi:
+            assert row["call_oi_change"] == quote["oi"] - previous_oi[quote["strike"]]
+        else:  # newly listed: nothing to compare with
+            assert (row["call"], row["call_oi_change"]) == ("NEUTRAL", 0)
+    assert rows[-1]["strike"] not in previous_oi

@@ -116,11 +116,26 @@ def test_records_follow_the_stream_schema_and_chains_share_the_underlying_tick_i
     ]  # fmt: skip
     for _, record in first_put:
         assert record["v"] == 1
-        underlying = next(r for _, r in first_put if r["type"] == "underlying" and r["product"] == record["product"])
+        underlying = next(
+            r for _, r in first_put if r["type"] == "underlying" and r["product"] == record["product"]
+        )
         assert record["tick_id"] == underlying["tick_id"]
         assert record["ts"] == underlying["ts"]
     chain = next(record for _, record in first_put if record["type"] == "chain")
-    assert set(chain) == {"v", "type", "product", "expiry", "tick_id", "spot", "ts", "r", "q", "strikes", "calls", "puts"}
+    assert set(chain) == {
+        "v",
+        "type",
+        "product",
+        "expiry",
+        "tick_id",
+        "spot",
+        "ts",
+        "r",
+        "q",
+        "strikes",
+        "calls",
+        "puts",
+    }
     assert chain["spot"] == underlying_price(first_put, chain["product"])
     assert set(chain["calls"][0]) == {"strike", "bid", "ask", "last", "volume", "oi"}
 
@@ -159,7 +174,9 @@ def test_the_walk_continues_from_the_last_spot_of_the_previous_invocation() -> N
     rng = np.random.default_rng()
     rng.bit_generator.state = saved["rng"]
     nifty = get_product("NIFTY")
-    expected = gbm_step(saved["spot"], nifty.rate, nifty.volatility, 1 / SECONDS_PER_YEAR, rng, nifty.dividend_yield)
+    expected = gbm_step(
+        saved["spot"], nifty.rate, nifty.volatility, 1 / SECONDS_PER_YEAR, rng, nifty.dividend_yield
+    )
     feed.clock.sleep(1.0)  # the next scheduled invocation starts one interval after the last tick
 
     feed.run(synthetic(feed.settings, feed.state))  # a new provider: nothing carried in memory
@@ -187,7 +204,9 @@ def test_stops_before_the_deadline_and_saves_state_first() -> None:
     feed = Feed(make_settings(feed_duration_s=60.0, products=("SPY",)))
     invocation_ends = START + timedelta(seconds=6.5)
 
-    result = feed.run(deadline=lambda: (invocation_ends - feed.clock.now()).total_seconds(), min_remaining_s=1.0)
+    result = feed.run(
+        deadline=lambda: (invocation_ends - feed.clock.now()).total_seconds(), min_remaining_s=1.0
+    )
 
     assert result.status == "stopped_early"
     assert result.ticks == 6  # tick 6 is due at 6 s, leaving 0.5 s < 1 s
@@ -206,7 +225,9 @@ def test_state_is_saved_and_the_lease_released_when_the_sink_fails() -> None:
             raise RuntimeError("stream unavailable")
 
     with pytest.raises(RuntimeError, match="stream unavailable"):
-        run_feed(synthetic(feed.settings, feed.state), FailingSink(), feed.state, feed.settings, clock=feed.clock)
+        run_feed(
+            synthetic(feed.settings, feed.state), FailingSink(), feed.state, feed.settings, clock=feed.clock
+        )
 
     assert feed.state.saves == len(PRODUCTS)
     assert feed.state.lease_owner is None

@@ -23,13 +23,15 @@ class Deadline:
 
 def test_a_transient_error_is_retried_until_the_operation_succeeds() -> None:
     clock = Deadline(60)
-    outcomes = iter([redis.exceptions.ConnectionError("down"), redis.exceptions.TimeoutError("slow"), "ok"])
+    failures: list[Exception] = [
+        redis.exceptions.ConnectionError("down"),
+        redis.exceptions.TimeoutError("slow"),
+    ]
 
     def operation() -> str:
-        outcome = next(outcomes)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+        if failures:
+            raise failures.pop(0)
+        return "ok"
 
     assert Retrier(clock.time_left, sleep=clock.sleep)(operation, "reading") == "ok"
     assert len(clock.slept) == 2

@@ -75,11 +75,11 @@ class Settings:
         except ValueError:
             raise ConfigError(f"FEED_SEED must be a whole number, got {seed!r}") from None
         return cls(
-            ticks_stream=env.get("TICKS_STREAM") or cls.ticks_stream,
-            enriched_stream=env.get("ENRICHED_STREAM") or cls.enriched_stream,
+            ticks_stream=env.get("TICKS_STREAM") or DEFAULTS.ticks_stream,
+            enriched_stream=env.get("ENRICHED_STREAM") or DEFAULTS.enriched_stream,
             mongo_url=env.get("MONGO_URL", ""),
-            mongo_db=env.get("MONGO_DB") or cls.mongo_db,
-            redis_url=env.get("REDIS_URL") or cls.redis_url,
+            mongo_db=env.get("MONGO_DB") or DEFAULTS.mongo_db,
+            redis_url=env.get("REDIS_URL") or DEFAULTS.redis_url,
             products=products or DEFAULT_PRODUCTS,
             tick_interval_s=_positive_float(env, "TICK_INTERVAL", 1.0),
             chain_every=_positive_int(env, "CHAIN_EVERY", 5),
@@ -90,3 +90,7 @@ class Settings:
             raw_tick_retention_days=_positive_int(env, "RAW_TICK_RETENTION_DAYS", 7),
             seed=seed_value,
         )
+
+
+DEFAULTS = Settings()
+"""The defaults, for fields an environment leaves empty."""

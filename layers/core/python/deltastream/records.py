@@ -6,10 +6,11 @@ item failure, with the reason); ``idempotency_key`` is the identity that makes r
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 from typing import Any, Final
+
+import orjson
 
 SCHEMA_VERSION: Final = 1
 RECORD_TYPES: Final = ("underlying", "chain")
@@ -27,7 +28,8 @@ def idempotency_key(record: dict[str, Any]) -> str:
 
 
 def encode(record: dict[str, Any]) -> bytes:
-    data = json.dumps(record, separators=(",", ":"), allow_nan=False).encode()
+    """Compact JSON (orjson: non-finite floats become null, as JSON has no NaN)."""
+    data = orjson.dumps(record)
     if len(data) > MAX_RECORD_BYTES:
         raise InvalidRecord(f"record {idempotency_key(record)} is {len(data)} bytes, over Kinesis' 1 MiB")
     return data
@@ -38,22 +40,26 @@ def _require(record: dict[str, Any], name: str, kind: type | tuple[type, ...]) -
         raise InvalidRecord(f"missing field {name!r}")
     value = record[name]
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise InvalidRecord(f"field {name!r} must be {getattr(kind, '__name__', kind)}, got {type(value).__name__}")
+        raise InvalidRecord(
+            f"field {name!r} must be {getattr(kind, '__name__', kind)}, got {type(value).__name__}"
+        )
     return value
 
 
 def _finite_number(record: dict[str, Any], name: str, *, positive: bool = True) -> float:
     value = float(_require(record, name, (int, float)))
     if not math.isfinite(value) or (positive and value <= 0):
-        raise InvalidRecord(f"field {name!r} must be a finite {'positive ' if positive else ''}number, got {value}")
+        raise InvalidRecord(
+            f"field {name!r} must be a finite {'positive ' if positive else ''}number, got {value}"
+        )
     return value
 
 
 def parse_record(data: bytes) -> dict[str, Any]:
     """Decode and validate one stream record; raises :class:`InvalidRecord` with the reason."""
     try:
-        record = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as error:
+        record = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
         raise InvalidRecord(f"not JSON: {error}") from None
     if not isinstance(record, dict):
         raise InvalidRecord(f"a record must be a JSON object, got {type(record).__name__}")

@@ -65,10 +65,11 @@ def _as_vector(name: str, values: ArrayLike, *, allow_nan: bool = False) -> Floa
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} is empty")
-    if np.isinf(array).any():
-        raise ValueError(f"{name} contains infinite values")
-    if not allow_nan and np.isnan(array).any():
-        raise ValueError(f"{name} contains NaN")
+    if not np.isfinite(array).all():  # one pass on the common (all finite) path
+        if np.isinf(array).any():
+            raise ValueError(f"{name} contains infinite values")
+        if not allow_nan:
+            raise ValueError(f"{name} contains NaN")
     return array
 
 
@@ -312,6 +313,16 @@ class Buildup(enum.StrEnum):
     NEUTRAL = "NEUTRAL"  # price or OI unchanged (within tolerance), or no previous data
 
 
+# Rows: price down / unchanged / up; columns: OI down / unchanged / up.
+_BUILDUP_TABLE: NDArray[np.str_] = np.array(
+    [
+        Buildup.LONG_UNWINDING.value, Buildup.NEUTRAL.value, Buildup.SHORT_BUILDUP.value,
+        Buildup.NEUTRAL.value, Buildup.NEUTRAL.value, Buildup.NEUTRAL.value,
+        Buildup.SHORT_COVERING.value, Buildup.NEUTRAL.value, Buildup.LONG_BUILDUP.value,
+    ]
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class OIBuildup:
     """Per-strike build-up labels (a ``str`` array of :class:`Buildup` values) and the changes.
@@ -355,20 +366,10 @@ def oi_buildup(
 
     price_change = current_price - previous_price
     oi_change = current_oi - previous_oi
-    price_up = price_change > price_tolerance
-    price_down = price_change < -price_tolerance
-    oi_up = oi_change > oi_tolerance
-    oi_down = oi_change < -oi_tolerance
-    labels = np.select(
-        [price_up & oi_up, price_down & oi_up, price_up & oi_down, price_down & oi_down],
-        [
-            Buildup.LONG_BUILDUP.value,
-            Buildup.SHORT_BUILDUP.value,
-            Buildup.SHORT_COVERING.value,
-            Buildup.LONG_UNWINDING.value,
-        ],
-        default=Buildup.NEUTRAL.value,
-    )
+    # Direction of each change (-1, 0, +1 beyond its tolerance) → one of 9 cells of a lookup table.
+    price_direction = (price_change > price_tolerance).astype(np.intp) - (price_change < -price_tolerance)
+    oi_direction = (oi_change > oi_tolerance).astype(np.intp) - (oi_change < -oi_tolerance)
+    labels = _BUILDUP_TABLE[3 * (price_direction + 1) + (oi_direction + 1)]
     return OIBuildup(labels=labels, price_change=price_change, oi_change=oi_change)
 
 

@@ -15,8 +15,9 @@ then at-least-once, consumers drop tick ids they have seen). Records of one prod
 
 from __future__ import annotations
 
-import json
+import functools
 import math
+import operator
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
 
 import numpy as np
+import orjson
 from numpy.typing import NDArray
 
 from deltastream.domain import bars, chain, pricing, volatility
@@ -164,93 +166,114 @@ class _Quotes:
     volume: FloatArray
 
 
+_QUOTE_FIELDS = operator.itemgetter("strike", "bid", "ask", "last", "oi", "volume")
+
+
 def _gather_quotes(chains: Sequence[dict[str, Any]], times: Sequence[float]) -> _Quotes:
     offsets = [0]
-    columns: dict[str, list[float]] = {k: [] for k in ("flag", "spot", "strike", "t", "r", "q")}
-    bid: list[float] = []
-    ask: list[float] = []
-    last: list[float] = []
-    oi: list[float] = []
-    volume: list[float] = []
-    for record, t in zip(chains, times, strict=True):
-        for sign, side in ((1.0, "calls"), (-1.0, "puts")):
-            quotes = record[side]
-            n = len(quotes)
-            columns["flag"].extend([sign] * n)
-            columns["spot"].extend([float(record["spot"])] * n)
-            columns["t"].extend([t] * n)
-            columns["r"].extend([float(record["r"])] * n)
-            columns["q"].extend([float(record["q"])] * n)
-            for quote in quotes:
-                columns["strike"].append(float(quote["strike"]))
-                bid.append(float(quote["bid"]))
-                ask.append(float(quote["ask"]))
-                last.append(float(quote["last"]))
-                oi.append(float(quote["oi"]))
-                volume.append(float(quote["volume"]))
-        offsets.append(offsets[-1] + 2 * len(record["strikes"]))
-    bids, asks, lasts = np.array(bid), np.array(ask), np.array(last)
+    rows: list[tuple[Any, ...]] = []
+    sides: list[int] = []  # quotes per side, calls then puts, chain after chain
+    for record in chains:
+        for side in ("calls", "puts"):
+            rows.extend(map(_QUOTE_FIELDS, record[side]))
+            sides.append(len(record[side]))
+        offsets.append(len(rows))
+    strike, bid, ask, last, oi, volume = np.array(rows, dtype=np.float64).reshape(-1, 6).T.copy()
+    per_side = np.array(sides)
+    per_chain = per_side.reshape(-1, 2).sum(axis=1)
+
+    def each_chain(values: Iterable[float]) -> FloatArray:
+        return np.repeat(np.fromiter(values, dtype=np.float64, count=len(chains)), per_chain)
+
     # Mid of a two-sided quote; a one-sided quote (no bid) is worth at most its ask: use the last trade.
-    mid = np.where((bids > 0) & (asks > 0), 0.5 * (bids + asks), lasts)
+    mid = np.where((bid > 0) & (ask > 0), 0.5 * (bid + ask), last)
     return _Quotes(
         offsets=offsets,
-        **{k: np.array(v, dtype=np.float64) for k, v in columns.items()},
+        flag=np.repeat(np.tile([1.0, -1.0], len(chains)), per_side),
+        spot=each_chain(float(r["spot"]) for r in chains),
+        strike=strike,
+        t=each_chain(times),
+        r=each_chain(float(r["r"]) for r in chains),
+        q=each_chain(float(r["q"]) for r in chains),
         mid=mid,
-        last=lasts,
-        oi=np.array(oi),
-        volume=np.array(volume),
+        last=last,
+        oi=oi,
+        volume=volume,
     )
 
 
+def _json_column(values: FloatArray, decimals: int) -> list[float | None]:
+    """A whole column at once: rounded, with NaN/inf as None."""
+    rounded = np.round(values, decimals)
+    column = rounded.astype(object)
+    column[~np.isfinite(rounded)] = None
+    return column.tolist()  # type: ignore[no-any-return]
+
+
 def _quote_documents(
-    quotes: list[dict[str, Any]], iv: FloatArray, greeks: Mapping[str, FloatArray], rows: slice
+    quotes: list[dict[str, Any]], columns: Mapping[str, list[float | None]], rows: slice
 ) -> list[dict[str, Any]]:
-    columns = {"iv": _json_numbers(iv[rows], 6)}
-    for name in ("delta", "gamma", "vega", "theta"):
-        columns[name] = _json_numbers(greeks[name][rows], 8)
     return [
         {**quote, "iv": i, "delta": d, "gamma": g, "vega": v, "theta": th}
         for quote, i, d, g, v, th in zip(
             quotes,
-            columns["iv"],
-            columns["delta"],
-            columns["gamma"],
-            columns["vega"],
-            columns["theta"],
+            columns["iv"][rows],
+            columns["delta"][rows],
+            columns["gamma"][rows],
+            columns["vega"][rows],
+            columns["theta"][rows],
             strict=True,
         )
     ]
 
 
-def _buildup(previous: Mapping[str, Any] | None, record: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per strike, how calls and puts built up since the previous snapshot of this expiry."""
-    strikes = [float(s) for s in record["strikes"]]
-    result: list[dict[str, Any]] = [{"strike": s} for s in strikes]
-    for side, name in (("calls", "call"), ("puts", "put")):
-        current = record[side]
-        if previous is None:
-            for row in result:
-                row[name] = chain.Buildup.NEUTRAL.value
-                row[f"{name}_oi_change"] = 0
-            continue
-        aligned = chain.align_snapshots(
-            [float(s) for s in previous["strikes"]],
-            [float(q["last"]) for q in previous[side]],
-            [float(q["oi"]) for q in previous[side]],
-            strikes,
-            [float(q["last"]) for q in current],
-            [float(q["oi"]) for q in current],
-        )
-        reading = chain.oi_buildup(aligned.prev_price, aligned.curr_price, aligned.prev_oi, aligned.curr_oi)
-        by_strike = {
-            float(k): (str(label), int(change))
-            for k, label, change in zip(aligned.strikes, reading.labels, reading.oi_change, strict=True)
-        }
-        for row in result:
-            label, change = by_strike[row["strike"]]
-            row[name] = label
-            row[f"{name}_oi_change"] = change
-    return result
+_PREVIOUS_FIELDS = operator.itemgetter("strike", "last", "oi")
+
+
+def _previous_quotes(
+    records: Sequence[dict[str, Any]], quotes: _Quotes, cached: Mapping[tuple[str, str], dict[str, Any]]
+) -> tuple[FloatArray, FloatArray]:
+    """Each quote's last price and OI in the previous snapshot of its expiry (earlier in this batch,
+    else the cached latest chain), aligned by strike; a quote with no previous snapshot gets its own
+    values (no change: NEUTRAL)."""
+    prev_last, prev_oi = quotes.last.copy(), quotes.oi.copy()
+    latest: dict[tuple[str, str], tuple[FloatArray, FloatArray, FloatArray]] = {}
+    for i, record in enumerate(records):
+        key = (record["product"], record["expiry"])
+        rows = slice(quotes.offsets[i], quotes.offsets[i + 1])
+        strikes = quotes.strike[rows]
+        previous = latest.get(key)
+        if previous is None and key in cached:
+            table = np.array(
+                [_PREVIOUS_FIELDS(q) for side in ("calls", "puts") for q in cached[key][side]],
+                dtype=np.float64,
+            ).reshape(-1, 3)
+            previous = (table[:, 0], table[:, 1], table[:, 2])
+        if previous is not None:
+            p_strikes, p_last, p_oi = previous
+            if np.array_equal(p_strikes, strikes):
+                prev_last[rows], prev_oi[rows] = p_last, p_oi
+            else:  # the ladder moved: align each side by strike
+                n, m = strikes.size // 2, p_strikes.size // 2
+                for side in (slice(0, n), slice(n, 2 * n)):
+                    p_side = slice(0, m) if side.start == 0 else slice(m, 2 * m)
+                    aligned = chain.align_snapshots(
+                        p_strikes[p_side], p_last[p_side], p_oi[p_side],
+                        strikes[side], quotes.last[rows][side], quotes.oi[rows][side],
+                    )  # fmt: skip
+                    prev_last[rows][side], prev_oi[rows][side] = aligned.prev_price, aligned.prev_oi
+        latest[key] = (strikes, quotes.last[rows], quotes.oi[rows])
+    return prev_last, prev_oi
+
+
+def _buildup_rows(
+    strikes: list[float], labels: list[str], oi_change: list[int], n: int
+) -> list[dict[str, Any]]:
+    """One row per strike: calls are the first ``n`` quotes of the chain, puts the next ``n``."""
+    return [
+        {"strike": k, "call": c, "call_oi_change": co, "put": p, "put_oi_change": po}
+        for k, c, co, p, po in zip(strikes, labels[:n], oi_change[:n], labels[n:], oi_change[n:], strict=True)
+    ]
 
 
 @dataclass
@@ -272,8 +295,18 @@ def _enrich_chains(
         return []
     times = [_years_to_expiry(r["product"], r["expiry"], _parse_ts(r["ts"])) for r in records]
     quotes = _gather_quotes(records, times)
-    iv = pricing.implied_volatility(quotes.mid, quotes.flag, quotes.spot, quotes.strike, quotes.t, quotes.r, quotes.q)
+    iv = pricing.implied_volatility(
+        quotes.mid, quotes.flag, quotes.spot, quotes.strike, quotes.t, quotes.r, quotes.q
+    )
     greeks = pricing.greeks(quotes.flag, quotes.spot, quotes.strike, quotes.t, quotes.r, iv, quotes.q)
+    columns = {
+        "iv": _json_column(iv, 6),
+        **{k: _json_column(greeks[k], 8) for k in ("delta", "gamma", "vega", "theta")},
+    }
+    prev_last, prev_oi = _previous_quotes(records, quotes, previous)
+    reading = chain.oi_buildup(prev_last, quotes.last, prev_oi, quotes.oi)  # every quote of the batch at once
+    labels, oi_changes = reading.labels.tolist(), reading.oi_change.astype(np.int64).tolist()
+    strike_list = quotes.strike.tolist()
     computed = []
     for i, record in enumerate(records):
         start, end = quotes.offsets[i], quotes.offsets[i + 1]
@@ -313,9 +346,9 @@ def _enrich_chains(
             **record,
             "type": "enriched_chain",
             **analytics,
-            "calls": _quote_documents(record["calls"], iv, greeks, calls),
-            "puts": _quote_documents(record["puts"], iv, greeks, puts),
-            "buildup": _buildup(previous.get(key), record),
+            "calls": _quote_documents(record["calls"], columns, calls),
+            "puts": _quote_documents(record["puts"], columns, puts),
+            "buildup": _buildup_rows(strike_list[calls], labels[start:end], oi_changes[start:end], n),
         }
         previous[key] = enriched
         summary = {
@@ -340,7 +373,9 @@ def _surface(product: str, chains: Mapping[tuple[str, str], dict[str, Any]]) -> 
     f: list[float] = []
     v: list[float] = []
     for _, enriched in rows:
-        forward = float(enriched["spot"]) * math.exp((float(enriched["r"]) - float(enriched["q"])) * enriched["t"])
+        forward = float(enriched["spot"]) * math.exp(
+            (float(enriched["r"]) - float(enriched["q"])) * enriched["t"]
+        )
         for side in ("calls", "puts"):
             for quote in enriched[side]:
                 t.append(enriched["t"])
@@ -394,7 +429,7 @@ class Enricher:
         io_started = time.perf_counter()
         for collection, docs in documents.items():
             if docs:
-                retry(lambda c=collection, d=docs: self._history.upsert(c, d), f"writing {collection}")
+                retry(functools.partial(self._history.upsert, collection, docs), f"writing {collection}")
                 result.stored[collection] = len(docs)
         if payload:
             retry(lambda: self._sink.put(payload), "publishing enriched records")
@@ -404,7 +439,9 @@ class Enricher:
         return result
 
     @staticmethod
-    def _fresh(records: Sequence[dict[str, Any]], state: LatestSnapshot, result: EnrichResult) -> list[dict[str, Any]]:
+    def _fresh(
+        records: Sequence[dict[str, Any]], state: LatestSnapshot, result: EnrichResult
+    ) -> list[dict[str, Any]]:
         """Drop redeliveries: records at or below the newest tick id already applied (in stores or
         earlier in this batch) for their product, type and expiry."""
         seen = dict(state.seen)
@@ -476,14 +513,22 @@ class Enricher:
             record = computed.record
             product, expiry = record["product"], record["expiry"]
             documents[CHAINS].append(
-                {"_id": idempotency_key({**record, "type": "chain"}), **record, "ts_date": _parse_ts(record["ts"])}
+                {
+                    "_id": idempotency_key({**record, "type": "chain"}),
+                    **record,
+                    "ts_date": _parse_ts(record["ts"]),
+                }
             )
             writes.chains[(product, expiry)] = record
             writes.seen[seen_key(product, "chain", expiry)] = record["tick_id"]
             if expiry == nearest.get(product):
                 writes.summaries[product] = computed.summary
                 if math.isfinite(computed.atm_iv):
-                    point = {"ts": record["ts"], "tick_id": record["tick_id"], "atm_iv": round(computed.atm_iv, 6)}
+                    point = {
+                        "ts": record["ts"],
+                        "tick_id": record["tick_id"],
+                        "atm_iv": round(computed.atm_iv, 6),
+                    }
                     writes.iv_points.setdefault(product, []).append(point)
                     history.setdefault(product, []).append(computed.atm_iv)
             enriched.append(record)
@@ -506,6 +551,6 @@ def _nearest_expiries(
     return nearest
 
 
-def dumps(document: Mapping[str, Any]) -> str:
-    """Compact JSON for Redis values (no NaN: the enrichment never produces one)."""
-    return json.dumps(document, separators=(",", ":"), allow_nan=False, default=str)
+def dumps(document: Mapping[str, Any]) -> bytes:
+    """Compact JSON for Redis values (orjson; the enrichment produces no NaN)."""
+    return orjson.dumps(document, default=str)
