@@ -75,10 +75,11 @@ def parse_record(data: bytes) -> dict[str, Any]:
         raise InvalidRecord(f"tick_id must be ≥ 0, got {tick_id}")
     ts = _require(record, "ts", str)
     try:
-        if datetime.fromisoformat(ts.replace("Z", "+00:00")).tzinfo is None:
-            raise InvalidRecord(f"ts must carry a timezone, got {ts!r}")
+        moment = datetime.fromisoformat(ts.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidRecord(f"ts is not an ISO-8601 time: {ts!r}") from None
+    if moment.tzinfo is None:
+        raise InvalidRecord(f"ts must carry a timezone, got {ts!r}")
     if kind == "underlying":
         _finite_number(record, "price")
         return record
