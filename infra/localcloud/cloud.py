@@ -80,7 +80,9 @@ class LocalCloud:
             aws_endpoint_url=self.endpoint.url,
         )
         self.not_emulated = provision(self.endpoint, model)
-        function_env = self.endpoint.function_environment()
+        # AWS_SAM_LOCAL is what `sam local` sets: libraries use it to skip AWS-only work locally
+        # (Powertools' Tracer, for one, turns X-Ray off).
+        function_env = {**self.endpoint.function_environment(), "AWS_SAM_LOCAL": "true"}
         for logical_id, spec in model.functions.items():
             self.runtimes[logical_id] = FunctionRuntime(spec, function_env)
         self._start_mappings(model)
@@ -195,11 +197,11 @@ class LocalCloud:
         ]
         for logical_id, spec in model.functions.items():
             triggers = ", ".join(_describe(event) for event in spec.events) or "no event sources"
-            lines.append(f"  λ {logical_id:<16}{spec.handler}  ← {triggers}")
+            lines.append(f"  λ {logical_id:<22} {spec.handler}  ← {triggers}")
         for logical_id, stream in model.streams.items():
-            lines.append(f"  kinesis {logical_id:<10}{stream.name} ({stream.shard_count} shard(s))")
+            lines.append(f"  kinesis {logical_id:<16} {stream.name} ({stream.shard_count} shard(s))")
         for logical_id, queue in model.queues.items():
-            lines.append(f"  sqs {logical_id:<14}{queue.name}")
+            lines.append(f"  sqs {logical_id:<20} {queue.name}")
         if self.not_emulated:
             lines.append(f"  not emulated    {', '.join(self.not_emulated)}")
         return "\n".join(lines)
