@@ -15,11 +15,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "infra"))
 
-from deltastream.domain import market  # noqa: E402
-from deltastream.domain.expiries import upcoming_expiries  # noqa: E402
-from deltastream.domain.products import get_product  # noqa: E402
-from deltastream.records import encode  # noqa: E402
-from localcloud.kinesis import StreamRecord, kinesis_event  # noqa: E402
+from deltastream.domain import market
+from deltastream.domain.expiries import upcoming_expiries
+from deltastream.domain.products import get_product
+from deltastream.records import encode
+from localcloud.kinesis import StreamRecord, kinesis_event
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/deltastream-ticks-dev"
 
@@ -33,8 +33,17 @@ def main() -> None:
     for tick_id in (1, 2):
         at = now + timedelta(seconds=tick_id - 1)
         spot = float(market.gbm_step(spot, product.rate, product.volatility, 1 / (365 * 86_400), rng))
-        records.append({"v": 1, "type": "underlying", "product": "NIFTY", "tick_id": tick_id, "price": round(spot, 2),
-                        "ts": at.isoformat()})  # fmt: skip
+        price = round(spot, 2)
+        records.append(
+            {
+                "v": 1,
+                "type": "underlying",
+                "product": "NIFTY",
+                "tick_id": tick_id,
+                "price": price,
+                "ts": at.isoformat(),
+            }
+        )
     expiry = upcoming_expiries(product, now, 1)[0]
     snapshot, _ = market.evolve_chain(None, product, spot, expiry, now + timedelta(seconds=1), rng)
     records.append(

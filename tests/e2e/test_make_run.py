@@ -16,6 +16,7 @@ from tests.conftest import free_port
 from tests.functional.localcloud.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
 
 
 def _status(port: int) -> dict[str, Any] | None:
@@ -31,11 +32,11 @@ def test_the_local_stack_shows_data_flowing_with_no_errors_and_an_empty_dlq(tmp_
     port = free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "devstack", "--port", str(port), "--state-dir", str(tmp_path), "--speed", "12",
-            "--parameter-overrides", "FeedDuration=4", "TickInterval=0.25", "Products=NIFTY,SPY",
+            sys.executable, "-m", "devstack", "--port", str(port), "--state-dir", str(tmp_path),
+            "--speed", "12", "--parameter-overrides", "FeedDuration=4", "TickInterval=0.25", "Products=NIFTY,SPY",
         ],
         cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}, "PYTHONPATH": str(ROOT / "infra")},
+        env={**{k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}, "PYTHONPATH": str(INFRA)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
