@@ -32,8 +32,8 @@ def test_the_local_stack_shows_data_flowing_with_no_errors_and_an_empty_dlq(tmp_
     port = free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "devstack", "--port", str(port), "--state-dir", str(tmp_path),
-            "--speed", "12", "--parameter-overrides", "FeedDuration=4", "TickInterval=0.25", "Products=NIFTY,SPY",
+            sys.executable, "-m", "devstack", "--port", str(port), "--state-dir", str(tmp_path), "--speed", "12",
+            "--parameter-overrides", "FeedDuration=4", "TickInterval=0.25", "Products=NIFTY,SPY",
         ],
         cwd=ROOT,
         env={**{k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}, "PYTHONPATH": str(INFRA)},
