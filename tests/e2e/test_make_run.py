@@ -17,6 +17,7 @@ from tests.functional.localcloud.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
+OVERRIDES = ("FeedDuration=4", "TickInterval=0.25", "Products=NIFTY,SPY")  # a quick feed: 4 s every 5 s
 
 
 def _status(port: int) -> dict[str, Any] | None:
@@ -31,10 +32,8 @@ def _status(port: int) -> dict[str, Any] | None:
 def test_the_local_stack_shows_data_flowing_with_no_errors_and_an_empty_dlq(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [
-            sys.executable, "-m", "devstack", "--port", str(port), "--state-dir", str(tmp_path), "--speed", "12",
-            "--parameter-overrides", "FeedDuration=4", "TickInterval=0.25", "Products=NIFTY,SPY",
-        ],
+        [sys.executable, "-m", "devstack", "--port", str(port), "--state-dir", str(tmp_path), "--speed", "12",
+         "--parameter-overrides", *OVERRIDES],
         cwd=ROOT,
         env={**{k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}, "PYTHONPATH": str(INFRA)},
         stdout=subprocess.PIPE,
