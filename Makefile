@@ -73,7 +73,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	@touch $@
 
 bench: $(BENCH_STAMP) ## Benchmarks against peers, printed as ratios measured in one run
-	$(BIN)/python -m bench
+	PYTHONPATH=infra $(BIN)/python -m bench $(BENCH)
 
 validate: $(TOOLS_STAMP) ## sam validate --lint and cfn-lint on template.yaml
 	$(TOOLS)/bin/sam validate --lint --template template.yaml

@@ -19,6 +19,7 @@ from bench.config import Config
 from bench.imports import bench_import
 from bench.localcloud import bench_localcloud
 from bench.max_pain import bench_max_pain
+from bench.pipeline import bench_enrich, bench_function_imports, bench_pipeline
 from bench.pricing import bench_greeks, bench_iv
 from bench.report import Section, render_table, summary_line
 
@@ -28,6 +29,9 @@ BENCHMARKS: dict[str, tuple[Callable[[Config], Section], str]] = {
     "max_pain": (bench_max_pain, "max pain at 100 / 1,000 / 10,000 strikes vs O(n²) references"),
     "import": (bench_import, "cold import time of deltastream.domain.pricing, with -X importtime breakdown"),
     "localcloud": (bench_localcloud, "local cloud Kinesis path: records/s and put → handler latency"),
+    "enrich": (bench_enrich, "enrichment of a 100-chain batch on real adapters: compute vs I/O"),
+    "pipeline": (bench_pipeline, "local stack, feed at full speed: records/s, produce → stored p99, losses"),
+    "function_imports": (bench_function_imports, "cold import time of each function module"),
 }
 
 

@@ -140,6 +140,29 @@ class DatabaseCollections:
         self._database[collection].drop()
 
 
+class MongomockCollections(DatabaseCollections):
+    """:class:`DatabaseCollections` on mongomock, with the key-based upsert of
+    :mod:`deltastream.adapters.mongomock_speedups` (mongomock's own is O(n) per document)."""
+
+    def __init__(self, database: Database[dict[str, Any]]) -> None:
+        from deltastream.adapters import mongomock_speedups
+
+        mongomock_speedups.install()
+        super().__init__(database)
+
+    def bulk_write(
+        self, collection: str, requests: Sequence[WriteOperation], *, ordered: bool = True
+    ) -> BulkResult:
+        by_id = all(isinstance(r, ReplaceOne) and r._upsert and set(r._filter) == {"_id"} for r in requests)
+        if not by_id or not requests:
+            return super().bulk_write(collection, requests, ordered=ordered)
+        from deltastream.adapters.mongomock_speedups import upsert_by_id
+
+        documents: list[Mapping[str, Any]] = [r._doc for r in requests]  # type: ignore[union-attr,misc]
+        inserted, replaced = upsert_by_id(self._database[collection], documents)
+        return BulkResult(inserted=0, matched=replaced, modified=replaced, deleted=0, upserted=inserted)
+
+
 def connect(url: str, database: str) -> Collections:
     """The :class:`Collections` of ``database`` on the backend ``url`` names (see the module doc).
 
@@ -148,7 +171,7 @@ def connect(url: str, database: str) -> Collections:
     if not url:
         import mongomock  # the embedded extra: a development dependency, absent from the Lambda layer
 
-        return DatabaseCollections(mongomock.MongoClient(tz_aware=True)[database])
+        return MongomockCollections(mongomock.MongoClient(tz_aware=True)[database])
     if url.startswith(EMBEDDED_SCHEME):
         from deltastream.adapters.mongo_embedded import EmbeddedCollections
 

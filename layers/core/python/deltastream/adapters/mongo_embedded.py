@@ -33,8 +33,8 @@ from pymongo import MongoClient
 from deltastream.adapters.mongo import (
     EMBEDDED_SCHEME,
     BulkResult,
-    DatabaseCollections,
     IndexKeys,
+    MongomockCollections,
     WriteOperation,
 )
 
@@ -71,8 +71,8 @@ class EmbeddedStore:
         self._client: MongoClient[dict[str, Any]] = mongomock.MongoClient(tz_aware=True)
         self._lock = threading.Lock()
 
-    def _database(self, database: str) -> DatabaseCollections:
-        return DatabaseCollections(self._client[database])
+    def _database(self, database: str) -> MongomockCollections:
+        return MongomockCollections(self._client[database])
 
     def bulk_write(
         self, database: str, collection: str, requests: Sequence[WriteOperation], ordered: bool

@@ -1,0 +1,288 @@
+"""The market-data pipeline's benchmarks.
+
+- ``enrich``: one 100-record batch of chains (NIFTY, 2 expiries × 41 strikes, 50 snapshots each)
+  through the Enricher on real adapters (redis-server, in-process mongomock, moto Kinesis):
+  compute time vs I/O time per batch, as the Enricher itself measures them.
+- ``pipeline``: the local stack on template.yaml with the feed at full speed (8 products, a tick every
+  5 ms, chains every 20 ticks) for 10 s: records/s produced → stored → enriched, p99 produce → stored
+  latency (upper bound: the enriched record's arrival on the enriched stream, which is written after
+  MongoDB), and losses (records produced but not stored).
+- ``function_imports``: cold import time of each function module (a fresh interpreter, the
+  function's CodeUri and the core layer on the path, its environment set).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.config import Config, detail, heading
+from bench.report import Check, Section
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT / "layers" / "core" / "python"
+COMPUTE_TARGET_MS = 50.0
+THROUGHPUT_TARGET = 2_000.0
+LATENCY_P99_TARGET_S = 1.0
+IMPORT_TARGET_MS = 250.0  # informational here (the REST functions of issue #5 have this target)
+
+
+@contextmanager
+def _redis_server() -> Iterator[str]:
+    from devstack.__main__ import free_port, redis_server_binary
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        import redis
+
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _chain_batches(count: int) -> list[list[dict[str, Any]]]:
+    from deltastream.domain import market
+    from deltastream.domain.expiries import upcoming_expiries
+    from deltastream.domain.products import get_product
+    from deltastream.records import encode, parse_record
+
+    spec = get_product("NIFTY")
+    now = datetime.now(UTC)
+    expiries = upcoming_expiries(spec, now, 2)
+    rng = np.random.default_rng(7)
+    states: dict[Any, Any] = dict.fromkeys(expiries)
+    batches, tick = [], 1
+    for _ in range(count):
+        batch = []
+        for _ in range(50):
+            at = now + timedelta(seconds=tick)
+            for expiry in expiries:
+                snapshot, states[expiry] = market.evolve_chain(
+                    states[expiry], spec, spec.base_price, expiry, at, rng
+                )
+                record = {
+                    "v": 1,
+                    "type": "chain",
+                    "tick_id": tick,
+                    "ts": at.isoformat(),
+                    **snapshot.as_record_fields(),
+                }
+                batch.append(parse_record(encode(record)))
+            tick += 1
+        batches.append(batch)
+    return batches
+
+
+def bench_enrich(cfg: Config) -> Section:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from deltastream.adapters.kinesis import KinesisSink
+    from deltastream.adapters.mongo import MongoHistory
+    from deltastream.adapters.redis_latest import RedisLatestState
+    from deltastream.adapters.redis_state import redis_client
+    from deltastream.services.enrich import Enricher
+    from localcloud import moto_fastpath
+
+    heading("enrich: a 100-chain batch (NIFTY, 2 expiries × 41 strikes) on real adapters")
+    runs = cfg.repeats(12, 4)
+    batches = _chain_batches(runs + 1)
+    moto_fastpath.install()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    kinesis = boto3.client(
+        "kinesis", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )  # fmt: skip
+    kinesis.create_stream(StreamName="enriched", ShardCount=2)
+    try:
+        with _redis_server() as redis_url:
+            history = MongoHistory.from_url("", "bench")
+            history.ensure_indexes()
+            enricher = Enricher(
+                latest=RedisLatestState(redis_client(redis_url)),
+                history=history,
+                sink=KinesisSink(kinesis, "enriched"),
+            )
+            results = [enricher.enrich(batch) for batch in batches]
+    finally:
+        server.stop()
+    steady = results[1:]  # the first batch warms caches and imports
+    compute = statistics.median(r.compute_ms for r in steady)
+    io = statistics.median(r.io_ms for r in steady)
+    detail(f"{len(steady)} batches of {len(batches[0])} chains: compute median {compute:.1f} ms "
+           f"(min {min(r.compute_ms for r in steady):.1f}), I/O median {io:.1f} ms "
+           f"(redis-server, in-process mongomock, moto Kinesis)")  # fmt: skip
+    return Section(
+        "enrich",
+        [
+            Check("compute per 100-chain batch", f"{compute:.1f} ms", f"≤ {COMPUTE_TARGET_MS:.0f} ms", compute <= COMPUTE_TARGET_MS),
+            Check("I/O per 100-chain batch", f"{io:.1f} ms", "-", None),
+        ],
+    )  # fmt: skip
+
+
+def _read_stream(kinesis: Any, stream: str) -> list[tuple[dict[str, Any], float]]:
+    records: list[tuple[dict[str, Any], float]] = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+            records.extend(
+                (json.loads(r["Data"]), r["ApproximateArrivalTimestamp"].timestamp()) for r in page["Records"]
+            )
+            if not page["Records"]:
+                break
+            iterator = page["NextShardIterator"]
+    return records
+
+
+def bench_pipeline(cfg: Config) -> Section:
+    from deltastream.adapters.mongo import MongoHistory
+    from localcloud.cloud import LocalCloud
+
+    heading("pipeline: the local stack with the feed at full speed (template.yaml)")
+    seconds = 5 if cfg.quick else 10
+    seconds = int(os.environ.get("BENCH_PIPELINE_SECONDS", seconds))
+    with _redis_server() as redis_url, tempfile.TemporaryDirectory() as state:
+        from devstack.__main__ import free_port
+
+        mongo_port = free_port()
+        mongo = subprocess.Popen(
+            [sys.executable, "-m", "deltastream.adapters.mongo_embedded", "--port", str(mongo_port)],
+            stdout=subprocess.DEVNULL,
+        )
+        cloud = LocalCloud(
+            ROOT / "template.yaml",
+            port=0,
+            state_dir=Path(state),
+            stack_name="bench",
+            parameter_overrides={
+                "RedisUrl": redis_url,
+                "MongoUrl": f"mongomock://127.0.0.1:{mongo_port}",
+                "TickInterval": os.environ.get("BENCH_TICK_INTERVAL", "0.004"),
+                "ChainEvery": "20",
+                "FeedDuration": str(seconds),
+            },
+        )
+        try:
+            time.sleep(1.0)  # the embedded store's socket
+            started = time.time()
+            cloud.start()
+            feed = cloud.runtimes["FeedFunction"]
+            while feed.stats()["invocations"] < 1:
+                time.sleep(0.1)
+            kinesis = cloud.endpoint.client("kinesis")
+            produced = _read_stream(kinesis, "deltastream-ticks-dev")
+            deadline = time.time() + 120
+            while (
+                cloud.status()["mappings"]["EnrichFunction.Ticks"]["records"] < len(produced)
+                and time.time() < deadline
+            ):
+                time.sleep(0.2)
+            finished = time.time()
+            enriched = _read_stream(kinesis, "deltastream-enriched-dev")
+            history = MongoHistory.from_url(f"mongomock://127.0.0.1:{mongo_port}", "deltastream")
+            stored = {d["_id"] for c in ("ticks", "chains") for d in history.find(c, {})}
+            status = cloud.status()
+        finally:
+            cloud.stop()
+            mongo.terminate()
+            mongo.wait(10)
+
+    def key(record: dict[str, Any]) -> str:
+        return f"{record['product']}:{record['type'].removeprefix('enriched_')}:{record.get('expiry') or '-'}:{record['tick_id']}"
+
+    produced_keys = {key(r) for r, _ in produced}
+    lost = len(produced_keys - stored)
+    chains = sum(1 for r, _ in produced if r["type"] == "chain")
+    first_ts = min(datetime.fromisoformat(r["ts"]).timestamp() for r, _ in produced)
+    last_enriched = max(arrival for _, arrival in enriched)
+    rate = len(produced) / (last_enriched - first_ts)
+    latencies = sorted(arrival - datetime.fromisoformat(r["ts"]).timestamp() for r, arrival in enriched)
+    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+    detail(
+        f"feed: {len(produced):,} records in {seconds} s of market data ({chains:,} chains), "
+        f"start-up {first_ts - started:.1f} s; drained {finished - first_ts:.1f} s after the first record"
+    )
+    detail(
+        f"stored {len(stored & produced_keys):,}, enriched {len(enriched):,}, lost {lost}; "
+        f"enrich invocations {status['functions']['EnrichFunction']['invocations']}, "
+        f"errors {status['functions']['EnrichFunction']['errors']}, DLQ {status['queues']['EnrichDLQ']['messages']}"
+    )
+    detail(f"records/s produced → stored → enriched {rate:,.0f}; produce → stored p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms")  # fmt: skip
+    return Section(
+        "pipeline",
+        [
+            Check("records/s produced → enriched", f"{rate:,.0f}/s", f"≥ {THROUGHPUT_TARGET:,.0f}/s", rate >= THROUGHPUT_TARGET),
+            Check("produce → stored p99", f"{p99 * 1e3:.0f} ms", f"≤ {LATENCY_P99_TARGET_S * 1e3:.0f} ms", p99 <= LATENCY_P99_TARGET_S),
+            Check("records lost", str(lost), "0", lost == 0),
+        ],
+    )  # fmt: skip
+
+
+def _import_ms(function: str, env: dict[str, str]) -> float:
+    code = ROOT / "functions" / function
+    program = (
+        "import sys, time; t = time.perf_counter(); "
+        f"sys.path[:0] = [{str(code)!r}, {str(CORE)!r}]; import app; print((time.perf_counter() - t) * 1e3)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True, cwd=code
+    )
+    return float(run.stdout.strip().splitlines()[-1])
+
+
+def bench_function_imports(cfg: Config) -> Section:
+    heading("function_imports: cold import of each function module")
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "REDIS_URL": "redis://127.0.0.1:9/0", "MONGO_URL": "",
+        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "DeltaStream",
+    }  # fmt: skip
+    checks = []
+    for function in sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists()):
+        samples = [_import_ms(function, env) for _ in range(cfg.repeats(5, 2))]
+        detail(f"{function}: min {min(samples):.0f} ms, median {statistics.median(samples):.0f} ms")
+        checks.append(Check(f"cold import functions/{function}", f"{min(samples):.0f} ms", "-", None))
+    return Section("function_imports", checks)
