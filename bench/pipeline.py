@@ -153,7 +153,12 @@ def bench_enrich(cfg: Config) -> Section:
     return Section(
         "enrich",
         [
-            Check("compute per 100-chain batch", f"{compute:.1f} ms", f"≤ {COMPUTE_TARGET_MS:.0f} ms", compute <= COMPUTE_TARGET_MS),
+            Check(
+                "compute per 100-chain batch",
+                f"{compute:.1f} ms",
+                f"≤ {COMPUTE_TARGET_MS:.0f} ms",
+                compute <= COMPUTE_TARGET_MS,
+            ),
             Check("I/O per 100-chain batch", f"{io:.1f} ms", "-", None),
         ],
     )  # fmt: skip
@@ -230,7 +235,8 @@ def bench_pipeline(cfg: Config) -> Section:
             mongo.wait(10)
 
     def key(record: dict[str, Any]) -> str:
-        return f"{record['product']}:{record['type'].removeprefix('enriched_')}:{record.get('expiry') or '-'}:{record['tick_id']}"
+        kind = record["type"].removeprefix("enriched_")
+        return f"{record['product']}:{kind}:{record.get('expiry') or '-'}:{record['tick_id']}"
 
     produced_keys = {key(r) for r, _ in produced}
     lost = len(produced_keys - stored)
@@ -247,14 +253,28 @@ def bench_pipeline(cfg: Config) -> Section:
     detail(
         f"stored {len(stored & produced_keys):,}, enriched {len(enriched):,}, lost {lost}; "
         f"enrich invocations {status['functions']['EnrichFunction']['invocations']}, "
-        f"errors {status['functions']['EnrichFunction']['errors']}, DLQ {status['queues']['EnrichDLQ']['messages']}"
+        f"errors {status['functions']['EnrichFunction']['errors']}, "
+        f"DLQ {status['queues']['EnrichDLQ']['messages']}"
     )
-    detail(f"records/s produced → stored → enriched {rate:,.0f}; produce → stored p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms")  # fmt: skip
+    detail(
+        f"records/s produced → stored → enriched {rate:,.0f}; "
+        f"produce → stored p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms"
+    )
     return Section(
         "pipeline",
         [
-            Check("records/s produced → enriched", f"{rate:,.0f}/s", f"≥ {THROUGHPUT_TARGET:,.0f}/s", rate >= THROUGHPUT_TARGET),
-            Check("produce → stored p99", f"{p99 * 1e3:.0f} ms", f"≤ {LATENCY_P99_TARGET_S * 1e3:.0f} ms", p99 <= LATENCY_P99_TARGET_S),
+            Check(
+                "records/s produced → enriched",
+                f"{rate:,.0f}/s",
+                f"≥ {THROUGHPUT_TARGET:,.0f}/s",
+                rate >= THROUGHPUT_TARGET,
+            ),
+            Check(
+                "produce → stored p99",
+                f"{p99 * 1e3:.0f} ms",
+                f"≤ {LATENCY_P99_TARGET_S * 1e3:.0f} ms",
+                p99 <= LATENCY_P99_TARGET_S,
+            ),
             Check("records lost", str(lost), "0", lost == 0),
         ],
     )  # fmt: skip
