@@ -5,9 +5,9 @@ By default an embedded moto server (``ThreadedMotoServer`` on a free loopback po
 untouched. Resources the template declares (Kinesis streams, SQS queues, S3 buckets, DynamoDB tables,
 SNS topics, SSM parameters, Secrets Manager secrets) are created there at start-up, idempotently.
 
-An embedded moto keeps its state in memory; so that a restarted local cloud finds its streams (and
-their records and sequence numbers) where checkpoints expect them, moto's backends for those services
-are saved to the state directory on stop and restored on start.
+The embedded moto runs as a child process (:mod:`localcloud.motoserver`), which keeps its state in
+memory and saves it to the state directory when it stops, so a restarted local cloud finds its
+streams (and their records and sequence numbers) where checkpoints expect them.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import pickle
 import secrets
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,6 @@ from localcloud.model import AppModel, QueueSpec, ResourceSpec, StreamSpec
 log = logging.getLogger("localcloud.aws")
 
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-PERSISTED_SERVICES = ("kinesis", "sqs", "s3", "dynamodb", "sns", "ssm", "secretsmanager")
 _BOTO_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
 
@@ -66,25 +66,32 @@ class AwsEndpoint:
         if not self.embedded:
             log.info("AWS APIs: %s (external)", self._url)
             return
-        from moto.server import ThreadedMotoServer  # heavy: only when embedded
-
-        from localcloud import moto_fastpath
-
-        moto_fastpath.install()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
-        self._restore_state()
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self._url = f"http://{host}:{port}"
+        # moto in a process of its own (see localcloud.motoserver): its own core, its own GIL.
+        command = [sys.executable, "-m", "localcloud.motoserver", "--port", str(self._port)]
+        if self._state_file is not None:
+            command += ["--state", str(self._state_file)]
+        self._server = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
+        line = self._server.stdout.readline() if self._server.stdout else ""
+        if not line.startswith("ready "):
+            self._server.kill()
+            self._server.wait()
+            raise RuntimeError(f"the embedded AWS endpoint did not start (it said {line.strip()!r})")
+        self._url = line.split()[1]
         log.info("AWS APIs: embedded moto server at %s", self._url)
 
     def stop(self) -> None:
-        if self._server is None:
+        server, self._server = self._server, None
+        if server is None:
             return
-        self._server.stop()
-        self._server = None
-        self._save_state()
+        server.terminate()  # it saves its state before exiting
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            log.warning("the embedded AWS endpoint did not stop in 30 s; killing it")
+            server.kill()
+            server.wait()
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` at this endpoint (one per service: they are thread-safe)."""
@@ -109,40 +116,6 @@ class AwsEndpoint:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }
-
-    # --- moto state across restarts ------------------------------------------------------------
-
-    def _save_state(self) -> None:
-        if self._state_file is None:
-            return
-        from moto.backends import get_backend
-
-        state = {service: dict(get_backend(service)) for service in PERSISTED_SERVICES}  # type: ignore[call-overload]
-        self._state_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self._state_file.with_suffix(".tmp")
-        try:
-            temporary.write_bytes(pickle.dumps(state))
-            temporary.replace(self._state_file)
-            log.info("saved embedded AWS state to %s", self._state_file)
-        except (pickle.PicklingError, TypeError, AttributeError) as error:
-            log.warning("could not save embedded AWS state (%s); the next start begins empty", error)
-            temporary.unlink(missing_ok=True)
-
-    def _restore_state(self) -> None:
-        if self._state_file is None or not self._state_file.exists():
-            return
-        from moto.backends import get_backend
-
-        try:
-            state = pickle.loads(self._state_file.read_bytes())
-        except Exception as error:
-            log.warning("ignoring unreadable embedded AWS state %s (%s)", self._state_file, error)
-            return
-        for service, accounts in state.items():
-            backends = get_backend(service)
-            backends.clear()
-            backends.update(accounts)
-        log.info("restored embedded AWS state from %s", self._state_file)
 
 
 # --- provisioning ----------------------------------------------------------------------------------
@@ -195,6 +168,11 @@ def _create_queue(sqs: Any, queue: QueueSpec) -> None:
 
 def _create_bucket(endpoint: AwsEndpoint, resource: ResourceSpec) -> None:
     s3 = endpoint.client("s3")
+    try:
+        s3.head_bucket(Bucket=resource.physical_name)
+        return  # kept from a previous run: CreateBucket in us-east-1 would answer 200 and empty it in moto
+    except s3.exceptions.ClientError:
+        pass
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
         if endpoint.region == "us-east-1":
             s3.create_bucket(Bucket=resource.physical_name)
