@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deltastream.domain import bars
 from deltastream.domain.bars import WINDOWS, Bar, bar_from_tick, bar_start, merge, update
 
 T0 = datetime(2024, 1, 15, 9, 15, tzinfo=UTC)  # on a 1, 5 and 15 minute boundary
@@ -227,3 +228,46 @@ def test_merge_is_associative_and_commutative(
     assert merge(merge(bar_a, bar_b), bar_c) == merge(bar_a, merge(bar_b, bar_c))
     assert merge(bar_a, bar_b) == merge(bar_b, bar_a)
     assert reduce(merge, [bar_c, bar_a, bar_b]) == _reference_bar(a + b + c, 15)
+
+
+# --- fold: a run of ticks at once, checked against update() tick by tick --------------------------
+
+_BASE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    window=st.sampled_from(WINDOWS),
+    steps=st.lists(
+        st.tuples(st.integers(-30, 400), st.floats(1.0, 1e5, allow_nan=False, allow_infinity=False)),
+        min_size=1,
+        max_size=60,
+    ),
+    seeded=st.booleans(),
+)
+def test_fold_makes_the_same_bars_as_updating_tick_by_tick(
+    window: int, steps: list[tuple[int, float]], seeded: bool
+) -> None:
+    # GIVEN ticks moving mostly forward in time (some repeated or a little out of order)
+    times, t = [], 0
+    for delta, _ in steps:
+        t = max(0, t + delta)
+        times.append(_BASE + timedelta(seconds=t))
+    prices = [p for _, p in steps]
+    start_bar = bars.bar_from_tick(100.0, _BASE, window) if seeded else None
+    # WHEN folded at once, and updated one by one (skipping late ticks, as the service does)
+    result = bars.fold(start_bar, prices, times, window)
+    bar, finished, states = start_bar, [], []
+    for price, ts in zip(prices, times, strict=True):
+        if bar is not None and bars.bar_start(ts, window) < bar.start:
+            states.append(bar.as_dict())
+            continue
+        updated = bars.update(bar, price, ts, window)
+        if bar is not None and updated.start != bar.start:
+            finished.append(bar)
+        bar = updated
+        states.append(bar.as_dict())
+    # THEN the bars, and the state after each tick, are the same
+    assert result.finished == finished
+    assert result.current == bar
+    assert result.states == states

@@ -271,7 +271,8 @@ def test_stops_without_saving_when_the_lease_is_lost() -> None:
     result = feed.run()
 
     assert result.status == "lease_lost"
-    assert result.ticks == 1
+    # the lease (15 s) is renewed every 3 s: the loss shows at the first renewal, after 3 ticks of 1 s
+    assert result.ticks == 3
     assert feed.state.saves == 0
     assert feed.state.lease_owner == "thief"
 

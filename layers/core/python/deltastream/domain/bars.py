@@ -19,6 +19,7 @@ Not idempotent: replaying a tick leaves open/high/low/close unchanged but counts
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -188,3 +189,117 @@ def update(bar: Bar | None, price: float, ts: datetime, window_minutes: int) -> 
             f"tick at {tick_bar.first_ts.isoformat()} is older than the bar starting {bar.start.isoformat()}"
         )
     return merge(bar, tick_bar)
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """What :func:`fold` made of a run of ticks.
+
+    ``states[i]`` is the bar tick ``i`` leaves current, as :meth:`Bar.as_dict` (for a late tick,
+    older than the current bar's window, the current bar unchanged: bars never reopen);
+    ``finished`` the bars whose window ended during the run, oldest first; ``current`` the bar
+    after the last tick.
+    """
+
+    states: list[dict[str, Any]]
+    finished: list[Bar]
+    current: Bar | None
+
+
+class _Running:
+    """The current bar of a fold as plain values (a Bar is built only when it is handed out)."""
+
+    __slots__ = (
+        "c",
+        "end",
+        "first_iso",
+        "first_ts",
+        "h",
+        "last_ts",
+        "lo",
+        "n",
+        "o",
+        "start",
+        "start_iso",
+        "window",
+    )
+
+    def __init__(self, window: int, price: float, ts: datetime) -> None:
+        self.window = window
+        self.start = bar_start(ts, window)
+        self.end = self.start + timedelta(minutes=window)
+        self.start_iso = self.start.isoformat()
+        self.o = self.h = self.lo = self.c = price
+        self.n = 1
+        self.first_ts = self.last_ts = ts
+        self.first_iso = ts.isoformat()
+
+    @classmethod
+    def from_bar(cls, bar: Bar) -> _Running:
+        running = cls(bar.window_minutes, bar.open, bar.first_ts)
+        running.h, running.lo, running.c, running.n = bar.high, bar.low, bar.close, bar.ticks
+        running.last_ts = bar.last_ts
+        return running
+
+    def absorb(self, price: float, ts: datetime) -> None:
+        """Same rules as :func:`merge`: extremes, count, open/close by timestamp then price."""
+        self.n += 1
+        self.h = max(self.h, price)
+        self.lo = min(self.lo, price)
+        if (ts, price) < (self.first_ts, self.o):
+            self.first_ts, self.o = ts, price
+            self.first_iso = ts.isoformat()
+        if (ts, price) > (self.last_ts, self.c):
+            self.last_ts, self.c = ts, price
+
+    def to_bar(self) -> Bar:
+        return Bar(
+            self.window, self.start, self.o, self.h, self.lo, self.c, self.n, self.first_ts, self.last_ts
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "window": self.window,
+            "start": self.start_iso,
+            "open": self.o,
+            "high": self.h,
+            "low": self.lo,
+            "close": self.c,
+            "ticks": self.n,
+            "first_ts": self.first_iso,
+            "last_ts": self.last_ts.isoformat(),
+        }
+
+
+def fold(
+    bar: Bar | None, prices: Sequence[float], timestamps: Sequence[datetime], window_minutes: int
+) -> Fold:
+    """Fold a run of ticks into ``bar`` at once: the same bars as calling :func:`update` tick by tick
+    (a late tick is skipped instead of raising), without building a :class:`Bar` per tick.
+
+    For a batch of ticks this is the fast path: one Bar per window boundary, plain arithmetic per
+    tick. Open/close follow :func:`merge`'s rule (earliest / latest timestamp, ties by price).
+    """
+    _check_window(window_minutes)
+    if len(prices) != len(timestamps):
+        raise ValueError(f"{len(prices)} prices for {len(timestamps)} timestamps")
+    if bar is not None and bar.window_minutes != window_minutes:
+        raise ValueError(f"ticks for a {window_minutes}m bar given a {bar.window_minutes}m bar")
+    running = _Running.from_bar(bar) if bar is not None else None
+    state = bar.as_dict() if bar is not None else None
+    finished: list[Bar] = []
+    states: list[dict[str, Any]] = []
+    for raw_price, raw_ts in zip(prices, timestamps, strict=True):
+        price, ts = _check_price(raw_price), _as_utc(raw_ts)
+        if running is not None and ts < running.start:
+            states.append(state if state is not None else running.state())  # late: bars never reopen
+            continue
+        if running is None or ts >= running.end:
+            if running is not None:
+                finished.append(running.to_bar())
+            running = _Running(window_minutes, price, ts)
+        else:
+            running.absorb(price, ts)
+        state = running.state()
+        states.append(state)
+    return Fold(states=states, finished=finished, current=running.to_bar() if running is not None else None)

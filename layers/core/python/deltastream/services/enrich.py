@@ -20,6 +20,7 @@ import math
 import operator
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
@@ -405,6 +406,7 @@ class Enricher:
         self._latest = latest
         self._history = history
         self._sink = sink
+        self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="enrich-io")
 
     def enrich(self, records: Sequence[dict[str, Any]], retry: Retry = no_retry) -> EnrichResult:
         """Enrich ``records`` (parsed, in stream order). ``retry`` wraps each storage step (see
@@ -427,12 +429,22 @@ class Enricher:
         result.compute_ms = (time.perf_counter() - compute_started) * 1e3
 
         io_started = time.perf_counter()
-        for collection, docs in documents.items():
-            if docs:
-                retry(functools.partial(self._history.upsert, collection, docs), f"writing {collection}")
-                result.stored[collection] = len(docs)
-        if payload:
-            retry(lambda: self._sink.put(payload), "publishing enriched records")
+
+        def store_history() -> None:
+            for collection, docs in documents.items():
+                if docs:
+                    retry(functools.partial(self._history.upsert, collection, docs), f"writing {collection}")
+                    result.stored[collection] = len(docs)
+
+        def publish() -> None:
+            if payload:
+                retry(lambda: self._sink.put(payload), "publishing enriched records")
+
+        # History and the enriched stream are independent: write both at once; the seen marks (last)
+        # wait for both, so a failure of either leaves the batch to be redone.
+        futures = [self._io.submit(store_history), self._io.submit(publish)]
+        for future in futures:
+            future.result()
         retry(lambda: self._latest.save(writes), "writing the latest state")  # last: marks them applied
         result.io_ms = (io + time.perf_counter() - io_started) * 1e3
         result.enriched = len(enriched)
@@ -463,38 +475,38 @@ class Enricher:
         documents: dict[str, list[dict[str, Any]]],
         enriched: list[dict[str, Any]],
     ) -> None:
-        current = {key: _bar_from_dict(doc) for key, doc in state.bars.items()}
+        by_product: dict[str, list[dict[str, Any]]] = {}
         for record in records:
-            product, ts = record["product"], _parse_ts(record["ts"])
-            price = float(record["price"])
-            ohlc: dict[str, Any] = {}
+            by_product.setdefault(record["product"], []).append(record)
+        for product, ticks in by_product.items():
+            prices = [float(r["price"]) for r in ticks]
+            times = [_parse_ts(r["ts"]) for r in ticks]
+            ohlc: list[dict[str, Any]] = [{} for _ in ticks]
             for window in WINDOWS:
-                bar = current.get((product, window))
-                if bar is not None and bars.bar_start(ts, window) < bar.start:
-                    ohlc[f"{window}m"] = bar.as_dict()  # a late tick for a finished bar: bars never reopen
-                    continue
-                updated = bars.update(bar, price, ts, window)
-                current[(product, window)] = updated
-                document = {**updated.as_dict(), "product": product, "last_tick_id": record["tick_id"]}
-                writes.bars[(product, window)] = document
-                documents[BARS].append({"_id": f"{product}:{window}:{document['start']}", **document})
-                ohlc[f"{window}m"] = updated.as_dict()
-            documents[TICKS].append(
-                {
-                    "_id": idempotency_key(record),
-                    "product": product,
-                    "tick_id": record["tick_id"],
-                    "price": price,
-                    "ts": record["ts"],
-                    "ts_date": ts,
-                }
-            )
-            out = {**record, "type": "enriched_underlying", "ohlc": ohlc}
-            writes.underlyings[product] = out
-            writes.seen[seen_key(product, "underlying")] = record["tick_id"]
-            enriched.append(out)
-        # One bar document per bar: the last state of each (earlier states in this batch are superseded).
-        documents[BARS] = list({d["_id"]: d for d in documents[BARS]}.values())
+                previous = state.bars.get((product, window))
+                result = bars.fold(_bar_from_dict(previous) if previous else None, prices, times, window)
+                for per_tick, bar_state in zip(ohlc, result.states, strict=True):
+                    per_tick[f"{window}m"] = bar_state
+                for bar in [*result.finished, result.current]:
+                    if bar is None:
+                        continue
+                    document = {**bar.as_dict(), "product": product, "last_tick_id": ticks[-1]["tick_id"]}
+                    documents[BARS].append({"_id": f"{product}:{window}:{document['start']}", **document})
+                    writes.bars[(product, window)] = document
+            for record, ts, price, bar_states in zip(ticks, times, prices, ohlc, strict=True):
+                documents[TICKS].append(
+                    {
+                        "_id": idempotency_key(record),
+                        "product": product,
+                        "tick_id": record["tick_id"],
+                        "price": price,
+                        "ts": record["ts"],
+                        "ts_date": ts,
+                    }
+                )
+                enriched.append({**record, "type": "enriched_underlying", "ohlc": bar_states})
+            writes.underlyings[product] = enriched[-1]
+            writes.seen[seen_key(product, "underlying")] = ticks[-1]["tick_id"]
 
     @staticmethod
     def _chains(
