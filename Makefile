@@ -48,7 +48,7 @@ $(TOOLS_STAMP): Makefile
 setup: $(STAMP) ## Create .venv (python3.12 when present) and install everything; quick when nothing changed
 
 run: setup ## Start the whole stack locally: Redis, embedded MongoDB, the local cloud on template.yaml
-	PYTHONPATH=infra $(BIN)/python -m devstack --port $(PORT) --speed $(SPEED)
+	PYTHONPATH=infra $(BIN)/python -m devstack --port $(PORT) --speed $(SPEED) $(RUN_ARGS)
 
 simulate: setup ## Watch the simulated market and its analytics in the terminal (PRODUCT=NIFTY)
 	$(BIN)/python -m deltastream.simulate $(PRODUCT) --speed 60
