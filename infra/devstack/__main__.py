@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -11,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -48,6 +52,41 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeou
     sys.exit(f"devstack: {name} did not listen on port {port} within {timeout} s")
 
 
+DEMO_EMAIL = "demo@deltastream.local"
+DEMO_PASSWORD = "demo-Password-2026"  # local only: the embedded stores start empty on every run
+
+
+def seed_demo_user(port: int, stopping: threading.Event, timeout: float = 120.0) -> None:
+    """Register the demo user through the public API once the local gateway answers, then print its
+    credentials (a 409 means it exists already: fine)."""
+    url = f"http://127.0.0.1:{port}/api/auth/register"
+    body = json.dumps({"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "name": "Demo Trader"}).encode()
+    deadline = time.monotonic() + timeout
+    while not stopping.is_set() and time.monotonic() < deadline:
+        request = urllib.request.Request(
+            url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:
+            stopping.wait(0.5)
+            continue
+        if status in (200, 201, 409):
+            credentials = json.dumps({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+            print(
+                f"devstack: demo user         {DEMO_EMAIL} / {DEMO_PASSWORD}  (local only)\n"
+                f"devstack: log in            curl -s -X POST http://127.0.0.1:{port}/api/auth/login "
+                f"-H 'Content-Type: application/json' -d '{credentials}'",
+                flush=True,
+            )
+            return
+        stopping.wait(1.0)
+    print("devstack: could not register the demo user (is the REST API up?)", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
@@ -56,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0, help="schedule clock speed-up")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".localcloud")
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--no-demo-user", action="store_true", help="do not register the local demo user")
     args = parser.parse_args(argv)
 
     children: list[subprocess.Popen[bytes]] = []
@@ -97,7 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"devstack: Redis            {redis_url}", flush=True)
         print(f"devstack: MongoDB (embedded mongomock) {mongo_url}", flush=True)
-        overrides = [f"RedisUrl={redis_url}", f"MongoUrl={mongo_url}", *args.parameter_overrides]
+        # A signing secret per run: tokens from an earlier run stop working, as after a key rotation.
+        jwt_secret = secrets.token_urlsafe(48)
+        overrides = [
+            f"RedisUrl={redis_url}",
+            f"MongoUrl={mongo_url}",
+            f"JwtSecret={jwt_secret}",
+            *args.parameter_overrides,
+        ]
         cloud = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "localcloud"),
@@ -116,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             env={k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"} | {"PYTHONUNBUFFERED": "1"},
         )
         children.append(cloud)
+        if not args.no_demo_user:
+            threading.Thread(target=seed_demo_user, args=(args.port, stopping), daemon=True).start()
         while not stopping.is_set():
             if cloud.poll() is not None:
                 return cloud.returncode or 1

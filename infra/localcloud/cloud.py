@@ -1,9 +1,10 @@
-"""The local cloud: a template's functions, schedules and Kinesis mappings, running together.
+"""The local cloud: a template's functions, schedules, Kinesis mappings and REST APIs, running together.
 
 Start-up order mirrors a CloudFormation deployment: AWS endpoint → template resolved against it →
 resources created → function runtimes → event sources (Kinesis mappings, then schedules, which
-fire at once) → the HTTP front door. :meth:`LocalCloud.stop` undoes it in reverse, so nothing is
-invoked after its runtime is gone and the embedded AWS state is saved last.
+fire at once) → the HTTP front door (``/_local/status`` and the REST gateway). :meth:`LocalCloud.stop`
+undoes it in reverse, so nothing is invoked after its runtime is gone and the embedded AWS state is
+saved last.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 from localcloud.aws import AwsEndpoint, Destinations, provision, queue_depths
 from localcloud.clock import AcceleratedClock, Clock, SystemClock
 from localcloud.kinesis import CheckpointStore, KinesisMapping
-from localcloud.model import AppModel, KinesisEventSpec, ScheduleEventSpec
+from localcloud.model import AppModel, KinesisEventSpec, OtherEventSpec, ScheduleEventSpec
+from localcloud.rest_gateway import DEFAULT_INTEGRATION_TIMEOUT_S, RestGateway
 from localcloud.runtime import FunctionRuntime
 from localcloud.schedule import Scheduler
 from localcloud.server import LocalHttpServer, LocalRouter, json_response
@@ -43,6 +45,7 @@ class LocalCloud:
         stack_name: str | None = None,
         fire_schedules_at_start: bool = True,
         poll_interval_s: float = 0.05,
+        rest_integration_timeout_s: float = DEFAULT_INTEGRATION_TIMEOUT_S,
     ) -> None:
         self.template = template
         self._overrides = dict(parameter_overrides or {})
@@ -52,11 +55,13 @@ class LocalCloud:
         self._stack_name = stack_name
         self._fire_at_start = fire_schedules_at_start
         self._poll_interval = poll_interval_s
+        self._rest_timeout_s = rest_integration_timeout_s
         self.endpoint = AwsEndpoint(endpoint_url, region=region, state_dir=state_dir)
         self.model: AppModel | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.mappings: dict[str, KinesisMapping] = {}
         self.scheduler: Scheduler | None = None
+        self.rest: RestGateway | None = None
         self.router = LocalRouter()
         self.server: LocalHttpServer | None = None
         self.not_emulated: list[str] = []
@@ -88,6 +93,11 @@ class LocalCloud:
         self._start_mappings(model)
         self._start_scheduler(model)
         self.router.add("GET", "/_local/status", lambda: json_response(200, self.status()))
+        self.rest = RestGateway.from_model(model, self.runtimes, integration_timeout_s=self._rest_timeout_s)
+        if self.rest.apis:
+            self.router.mount(self.rest)
+            served = {api.logical_id for api in self.rest.apis}
+            self.not_emulated = [logical_id for logical_id in self.not_emulated if logical_id not in served]
         self.server = LocalHttpServer(self.router, self._port)
         self.server.start()
 
@@ -153,6 +163,8 @@ class LocalCloud:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self.rest is not None:
+            self.rest.close()
         for runtime in self.runtimes.values():
             runtime.close()
         self.endpoint.stop()
@@ -181,6 +193,7 @@ class LocalCloud:
                 }
                 for s in (self.scheduler.status() if self.scheduler else [])
             },
+            "rest": self.rest.status() if self.rest else {},
             "websocket": {"connections": 0},
             "not_emulated": self.not_emulated,
         }
@@ -194,6 +207,7 @@ class LocalCloud:
             f"localcloud: {self.template} (stack {model.stack_name}, {model.region})",
             f"  AWS APIs        {self.endpoint.url}{' (embedded moto)' if self.endpoint.embedded else ''}",
             f"  status          http://127.0.0.1:{self.server.port}/_local/status",
+            *(self.rest.banner_lines(self.server.port) if self.rest else []),
         ]
         for logical_id, spec in model.functions.items():
             triggers = ", ".join(_describe(event) for event in spec.events) or "no event sources"
@@ -212,6 +226,8 @@ def _describe(event: object) -> str:
         return f"{event.expression}{'' if event.enabled else ' (disabled)'}"
     if isinstance(event, KinesisEventSpec):
         return f"kinesis:{event.stream_name}"
+    if isinstance(event, OtherEventSpec) and event.type == "Api":
+        return f"{str(event.properties.get('Method', 'ANY')).upper()} {event.properties.get('Path', '/')}"
     return str(getattr(event, "type", type(event).__name__))
 
 

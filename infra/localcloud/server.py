@@ -1,16 +1,17 @@
-"""The local cloud's HTTP front door on ``--port`` (default 3000): ``GET /_local/status`` today; the
-REST gateway mounts on the same server later. A thin shell around ``handle_request`` so that routing is
-testable without sockets (the Chalice local-server pattern)."""
+"""The local cloud's HTTP front door on ``--port`` (default 3000): the local cloud's own endpoints under
+``/_local/`` (``GET /_local/status``), and everything else handed to a mounted handler (the REST
+gateway). A thin shell around ``handle_request`` so that routing is testable without sockets (the
+Chalice local-server pattern)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger("localcloud.server")
 
@@ -20,6 +21,17 @@ class Response:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    multi_value_headers: dict[str, list[str]] = field(default_factory=dict)  # sent once per value
+
+
+# A request's headers: a mapping, or every header line in order (repeated names kept).
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+class RequestHandler(Protocol):
+    def handle_request(
+        self, method: str, path: str, headers: Headers, body: bytes, source_ip: str = "127.0.0.1"
+    ) -> Response: ...
 
 
 def json_response(status: int, document: Any) -> Response:
@@ -29,15 +41,25 @@ def json_response(status: int, document: Any) -> Response:
 
 
 class LocalRouter:
-    """Exact-path routes for the local cloud's own endpoints (``/_local/...``)."""
+    """Exact-path routes for the local cloud's own endpoints (``/_local/...``); any other path goes to
+    the mounted handler when there is one."""
 
     def __init__(self) -> None:
         self._routes: dict[tuple[str, str], Callable[[], Response]] = {}
+        self._mounted: RequestHandler | None = None
 
     def add(self, method: str, path: str, handler: Callable[[], Response]) -> None:
         self._routes[(method.upper(), path)] = handler
 
-    def handle_request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
+    def mount(self, handler: RequestHandler) -> None:
+        """Serve every path outside ``/_local/`` with ``handler`` (the REST gateway)."""
+        self._mounted = handler
+
+    def handle_request(
+        self, method: str, path: str, headers: Headers, body: bytes, source_ip: str = "127.0.0.1"
+    ) -> Response:
+        if self._mounted is not None and path != "/_local" and not path.startswith(("/_local/", "/_local?")):
+            return self._mounted.handle_request(method, path, headers, body, source_ip)
         route = self._routes.get((method.upper(), path.split("?", 1)[0].rstrip("/") or "/"))
         if route is None:
             return json_response(
@@ -58,19 +80,28 @@ class LocalHttpServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm on, a keep-alive client's
+            # delayed ACK would hold every response ~40 ms.
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                response = router.handle_request(self.command, self.path, dict(self.headers.items()), body)
+                response = router.handle_request(
+                    self.command, self.path, self.headers.items(), body, self.client_address[0]
+                )
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
+                for name, values in response.multi_value_headers.items():
+                    for value in values:
+                        self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
-                self.wfile.write(response.body)
+                if self.command != "HEAD":
+                    self.wfile.write(response.body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("%s - %s", self.address_string(), format % args)

@@ -24,6 +24,13 @@ ds:bars:{product}:{window}             string  1 day      enrich        enrich, 
 ds:iv_history:{product}                zset    30 days    enrich        enrich (IV rank), analytics
 ds:surface:{product}                   string  1 day      enrich        analytics
 ds:seen:{product}:{type}:{expiry|-}    string  1 day      enrich        enrich
+ds:auth:refresh:{token_id}             hash    refresh    auth          auth
+ds:auth:rotated:{token_id}             string  refresh    auth          auth
+ds:auth:family:{family}                set     refresh    auth          auth
+ds:auth:revoked:{jti}                  string  access     auth          auth, authorizer
+ds:auth:fail:email:{email}             string  15 min     auth          auth
+ds:auth:fail:ip:{ip}                   string  15 min     auth          auth
+ds:ratelimit:{user_id}                 hash    minutes    data, ...     data, analytics
 =====================================  ======  =========  ============  ===============================
 
 - ``ds:feed:tick_id``: a counter (INCRBY), never expires — tick ids must stay monotonic per product for
@@ -35,6 +42,9 @@ ds:seen:{product}:{type}:{expiry|-}    string  1 day      enrich        enrich
 - ``ds:bars``: the current (still open) OHLC bar of a window in minutes, one of :data:`BAR_WINDOWS`.
 - ``ds:iv_history``: member = JSON ``{"ts", "tick_id", "atm_iv"}``, score = tick_id (replays re-add the
   same member: a no-op); trimmed to the newest :data:`IV_HISTORY_MAX` members.
+- ``ds:auth:*``: ``{token_id}`` is the SHA-256 (hex) of a refresh token — the token itself is never
+  stored; "refresh" / "access" TTLs are the remaining lifetime of that token (see
+  :mod:`deltastream.auth.redis_store`, which writes them with Lua scripts so rotation is atomic).
 - ``ds:seen``: the newest tick_id applied to the latest-state keys of that record stream, so a replayed
   or late record never overwrites newer state. ``{type}`` is the record type (``underlying`` or
   ``chain``); ``-`` stands for "no expiry", as in :func:`deltastream.records.idempotency_key`.
@@ -117,6 +127,51 @@ def seen(product: str, record_type: str, expiry: str | None = None) -> str:
     return f"{PREFIX}:seen:{product}:{record_type}:{expiry or '-'}"
 
 
-# --- auth and WebSocket ----------------------------------------------------------------------------
-# Reserved for the auth (refresh tokens, rate limits) and WebSocket (connection registry, rooms) keys
-# later issues add: keep them here, under ds:auth:* and ds:ws:*, with the same documentation.
+# --- auth (writer: AuthFunction; reader: AuthFunction) -----------------------------------------------
+
+LOGIN_FAILURE_WINDOW_S: Final = 15 * 60  # failed logins are counted over this window
+
+
+def refresh_token(token_id: str) -> str:
+    """A live refresh token (hash: user_id, family, expires_at; TTL = the token's lifetime). Rotation
+    deletes it and leaves a :func:`refresh_rotated` tombstone; presenting it again revokes its whole
+    family."""
+    return f"{PREFIX}:auth:refresh:{token_id}"
+
+
+def refresh_rotated(token_id: str) -> str:
+    """The tombstone of a rotated refresh token (value: its family; TTL = the rest of the token's
+    lifetime): presenting that token again is replay, and revokes the family (token theft)."""
+    return f"{PREFIX}:auth:rotated:{token_id}"
+
+
+def refresh_family(family: str) -> str:
+    """SET of the refresh-token ids of one login session (TTL = refresh lifetime), for revocation."""
+    return f"{PREFIX}:auth:family:{family}"
+
+
+def revoked_access(token_id: str) -> str:
+    """An access token revoked by logout before it expires (value 1; TTL = its remaining life)."""
+    return f"{PREFIX}:auth:revoked:{token_id}"
+
+
+def login_failures_email(email: str) -> str:
+    """Failed logins for a (normalised) email (INCR; TTL :data:`LOGIN_FAILURE_WINDOW_S`)."""
+    return f"{PREFIX}:auth:fail:email:{email}"
+
+
+def login_failures_ip(ip: str) -> str:
+    """Failed logins from a source IP (INCR; TTL :data:`LOGIN_FAILURE_WINDOW_S`)."""
+    return f"{PREFIX}:auth:fail:ip:{ip}"
+
+
+# --- API rate limiting (writer/reader: DataFunction, AnalyticsFunction) ---------------------------
+
+
+def rate_limit(user_id: str) -> str:
+    """A user's token bucket (hash: tokens, updated_at; TTL a few refill periods)."""
+    return f"{PREFIX}:ratelimit:{user_id}"
+
+
+# --- WebSocket -------------------------------------------------------------------------------------
+# Reserved for the WebSocket keys (connection registry, rooms): ds:ws:*, documented like the above.
