@@ -132,7 +132,7 @@ def bench_rest(cfg: Config) -> Section:
     seconds = 3.0 if cfg.quick else 10.0
     checks = []
     with _stack(seconds_of_feed=600) as port:
-        credentials = {"email": "bench@deltastream.local", "password": "bench-Password-2026", "name": "Bench"}
+        credentials = {"email": "bench@deltastream.dev", "password": "bench-Password-2026", "name": "Bench"}
         status, body = _call(port, "POST", "/api/auth/register", credentials)
         if status not in (200, 201):
             raise RuntimeError(f"register failed: {status} {body}")

@@ -52,7 +52,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeou
     sys.exit(f"devstack: {name} did not listen on port {port} within {timeout} s")
 
 
-DEMO_EMAIL = "demo@deltastream.local"
+DEMO_EMAIL = "demo@deltastream.dev"  # not .local: special-use domains are refused as emails
 DEMO_PASSWORD = "demo-Password-2026"  # local only: the embedded stores start empty on every run
 
 
@@ -71,6 +71,12 @@ def seed_demo_user(port: int, stopping: threading.Event, timeout: float = 120.0)
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code
+            if 400 <= status < 500 and status not in (409, 429):
+                print(
+                    f"devstack: registering the demo user failed: {status} {error.read()[:300]!r}",
+                    file=sys.stderr,
+                )
+                return
         except OSError:
             stopping.wait(0.5)
             continue
