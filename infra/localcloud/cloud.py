@@ -65,6 +65,7 @@ class LocalCloud:
         self.router = LocalRouter()
         self.server: LocalHttpServer | None = None
         self.not_emulated: list[str] = []
+        self._stopping = False
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -150,12 +151,16 @@ class LocalCloud:
 
     def _invoke_scheduled(self, function_id: str, event: dict[str, Any]) -> None:
         outcome = self.runtimes[function_id].invoke(event)
+        if not outcome.ok and self._stopping:
+            log.info("%s: scheduled invocation ended by shutdown", function_id)
+            return
         if not outcome.ok:
             error = outcome.error or {}
             raise RuntimeError(f"{function_id}: {error.get('errorType')}: {error.get('errorMessage')}")
 
     def stop(self) -> None:
         """Stop everything, in reverse start order; safe to call twice or after a failed start."""
+        self._stopping = True
         if self.scheduler is not None:
             self.scheduler.stop()
         for mapping in self.mappings.values():
