@@ -1,10 +1,13 @@
-"""AuthorizerFunction: the REST API's TOKEN authorizer for every protected route.
+"""AuthorizerFunction: the REST API's TOKEN authorizer for every protected route, and the WebSocket
+API's REQUEST authorizer on ``$connect`` (browsers cannot set headers on a WebSocket, so the token
+comes in the query string: ``wss://HOST/STAGE?token=<JWT>``).
 
 A valid, unrevoked access token gets an IAM policy allowing ``execute-api:Invoke`` on every route of
 the API's stage (``arn:…:{apiId}/{stage}/*/*``): API Gateway caches the answer per token for
 ``ReauthorizeEvery`` seconds, and a policy naming only the first route called would deny the next
-route from the cache. The context ``{"userId", "email", "name"}`` reaches the functions as
-``requestContext.authorizer``.
+route from the cache (a REQUEST event's policy covers ``…:{apiId}/{stage}/*``: a WebSocket route ARN,
+``…/{stage}/$connect``, has no verb segment for ``*/*`` to match). The context
+``{"userId", "email", "name"}`` reaches the functions as ``requestContext.authorizer``.
 
 Anything else raises ``Exception("Unauthorized")``: the exact message API Gateway turns into a 401
 (any other error is a 500). A Redis outage fails closed (a 500), never open.
@@ -47,7 +50,21 @@ def api_wildcard_arn(method_arn: str) -> str:
     return f"{api}/{stage}/*/*"
 
 
-def allow_policy(claims: AccessClaims, method_arn: str) -> dict[str, Any]:
+def request_token(event: dict[str, Any]) -> str | None:
+    """The token of a REQUEST event: ``?token=`` (WebSocket), else an ``Authorization: Bearer``."""
+    token = (event.get("queryStringParameters") or {}).get("token")
+    if isinstance(token, str) and token.strip():
+        return token.strip()
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    return bearer_token(headers.get("authorization"))
+
+
+def allow_policy(claims: AccessClaims, method_arn: str, *, any_route: bool = False) -> dict[str, Any]:
+    """Allow every route of the stage: ``…/{stage}/*/*`` (REST verbs and paths), or with ``any_route``
+    ``…/{stage}/*`` (also WebSocket routes)."""
+    resource = api_wildcard_arn(method_arn)
+    if any_route:
+        resource = resource.removesuffix("/*")
     return {
         "principalId": claims.user_id,
         "policyDocument": {
@@ -56,7 +73,7 @@ def allow_policy(claims: AccessClaims, method_arn: str) -> dict[str, Any]:
                 {
                     "Action": "execute-api:Invoke",
                     "Effect": "Allow",
-                    "Resource": api_wildcard_arn(method_arn),
+                    "Resource": resource,
                 }
             ],
         },
@@ -65,12 +82,13 @@ def allow_policy(claims: AccessClaims, method_arn: str) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    token = bearer_token(event.get("authorizationToken"))
+    is_request = event.get("type") == "REQUEST"
+    token = request_token(event) if is_request else bearer_token(event.get("authorizationToken"))
     if token is None:
         raise Exception(UNAUTHORIZED)
     try:
         claims = access_tokens.verify(token)
-        policy = allow_policy(claims, str(event.get("methodArn", "")))
+        policy = allow_policy(claims, str(event.get("methodArn", "")), any_route=is_request)
     except (Unauthorized, ValueError):
         raise Exception(UNAUTHORIZED) from None
     if revocations.is_revoked(claims.jti):

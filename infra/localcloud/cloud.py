@@ -1,8 +1,10 @@
-"""The local cloud: a template's functions, schedules, Kinesis mappings and REST APIs, running together.
+"""The local cloud: a template's functions, schedules, Kinesis mappings, REST and WebSocket APIs, running
+together.
 
 Start-up order mirrors a CloudFormation deployment: AWS endpoint → template resolved against it →
 resources created → function runtimes → event sources (Kinesis mappings, then schedules, which
-fire at once) → the HTTP front door (``/_local/status`` and the REST gateway). :meth:`LocalCloud.stop`
+fire at once) → the WebSocket gateway (its port is bound before the functions start: their environment
+points at it) → the HTTP front door (``/_local/status`` and the REST gateway). :meth:`LocalCloud.stop`
 undoes it in reverse, so nothing is invoked after its runtime is gone and the embedded AWS state is
 saved last.
 """
@@ -25,6 +27,8 @@ from localcloud.runtime import FunctionRuntime
 from localcloud.schedule import Scheduler
 from localcloud.server import LocalHttpServer, LocalRouter, json_response
 from localcloud.template import load_template
+from localcloud.ws_config import local_endpoints, rewrite_endpoints, served_resources, websocket_apis
+from localcloud.ws_gateway import DEFAULT_WS_PORT, IDLE_TIMEOUT_S, MAX_CONNECTION_S, WebSocketGateway
 
 log = logging.getLogger("localcloud")
 
@@ -46,6 +50,9 @@ class LocalCloud:
         fire_schedules_at_start: bool = True,
         poll_interval_s: float = 0.05,
         rest_integration_timeout_s: float = DEFAULT_INTEGRATION_TIMEOUT_S,
+        ws_port: int = DEFAULT_WS_PORT,
+        ws_idle_timeout_s: float = IDLE_TIMEOUT_S,
+        ws_max_connection_s: float = MAX_CONNECTION_S,
     ) -> None:
         self.template = template
         self._overrides = dict(parameter_overrides or {})
@@ -56,12 +63,16 @@ class LocalCloud:
         self._fire_at_start = fire_schedules_at_start
         self._poll_interval = poll_interval_s
         self._rest_timeout_s = rest_integration_timeout_s
+        self._ws_port = ws_port
+        self._ws_idle_timeout_s = ws_idle_timeout_s
+        self._ws_max_connection_s = ws_max_connection_s
         self.endpoint = AwsEndpoint(endpoint_url, region=region, state_dir=state_dir)
         self.model: AppModel | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.mappings: dict[str, KinesisMapping] = {}
         self.scheduler: Scheduler | None = None
         self.rest: RestGateway | None = None
+        self.websocket: WebSocketGateway | None = None
         self.router = LocalRouter()
         self.server: LocalHttpServer | None = None
         self.not_emulated: list[str] = []
@@ -86,11 +97,25 @@ class LocalCloud:
             aws_endpoint_url=self.endpoint.url,
         )
         self.not_emulated = provision(self.endpoint, model)
+        ws_apis = websocket_apis(model)
+        if ws_apis:
+            self.websocket = WebSocketGateway(
+                ws_apis,
+                self.runtimes,
+                port=self._ws_port,
+                idle_timeout_s=self._ws_idle_timeout_s,
+                max_connection_s=self._ws_max_connection_s,
+            )
+            self.model = model = rewrite_endpoints(model, local_endpoints(ws_apis, self.websocket.port))
+            served = served_resources(model, ws_apis)
+            self.not_emulated = [logical_id for logical_id in self.not_emulated if logical_id not in served]
         # AWS_SAM_LOCAL is what `sam local` sets: libraries use it to skip AWS-only work locally
         # (Powertools' Tracer, for one, turns X-Ray off).
         function_env = {**self.endpoint.function_environment(), "AWS_SAM_LOCAL": "true"}
         for logical_id, spec in model.functions.items():
             self.runtimes[logical_id] = FunctionRuntime(spec, function_env)
+        if self.websocket is not None:
+            self.websocket.start()
         self._start_mappings(model)
         self._start_scheduler(model)
         self.router.add("GET", "/_local/status", lambda: json_response(200, self.status()))
@@ -170,6 +195,8 @@ class LocalCloud:
             self.server = None
         if self.rest is not None:
             self.rest.close()
+        if self.websocket is not None:
+            self.websocket.stop()
         for runtime in self.runtimes.values():
             runtime.close()
         self.endpoint.stop()
@@ -199,7 +226,7 @@ class LocalCloud:
                 for s in (self.scheduler.status() if self.scheduler else [])
             },
             "rest": self.rest.status() if self.rest else {},
-            "websocket": {"connections": 0},
+            "websocket": self.websocket.status() if self.websocket else {"connections": 0},
             "not_emulated": self.not_emulated,
         }
 
@@ -213,6 +240,7 @@ class LocalCloud:
             f"  AWS APIs        {self.endpoint.url}{' (embedded moto)' if self.endpoint.embedded else ''}",
             f"  status          http://127.0.0.1:{self.server.port}/_local/status",
             *(self.rest.banner_lines(self.server.port) if self.rest else []),
+            *(self.websocket.banner_lines() if self.websocket else []),
         ]
         for logical_id, spec in model.functions.items():
             triggers = ", ".join(_describe(event) for event in spec.events) or "no event sources"

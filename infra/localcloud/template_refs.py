@@ -196,6 +196,8 @@ _KINDS: Final[dict[str, _Kind]] = {
     "AWS::ApiGateway::RestApi": _REST_API,
     "AWS::ApiGatewayV2::Api": _HTTP_API,
     "AWS::Serverless::HttpApi": _HTTP_API,
+    # Ref of a v2 stage is its StageName (e.g. in !Sub https://${Api}.execute-api.../${Stage}).
+    "AWS::ApiGatewayV2::Stage": _Kind("StageName", 128),
 }
 
 

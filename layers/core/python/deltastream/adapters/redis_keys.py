@@ -31,6 +31,9 @@ ds:auth:revoked:{jti}                  string  access     auth          auth, au
 ds:auth:fail:email:{email}             string  15 min     auth          auth
 ds:auth:fail:ip:{ip}                   string  15 min     auth          auth
 ds:ratelimit:{user_id}                 hash    minutes    data, ...     data, analytics
+ds:ws:conn:{connection_id}             hash    2 h        ws            ws, fanout
+ds:ws:room:{room}                      set     2 h        ws            fanout, ws
+ds:ws:user:{user_id}                   set     2 h        ws            (order updates)
 =====================================  ======  =========  ============  ===============================
 
 - ``ds:feed:tick_id``: a counter (INCRBY), never expires — tick ids must stay monotonic per product for
@@ -48,6 +51,13 @@ ds:ratelimit:{user_id}                 hash    minutes    data, ...     data, an
 - ``ds:seen``: the newest tick_id applied to the latest-state keys of that record stream, so a replayed
   or late record never overwrites newer state. ``{type}`` is the record type (``underlying`` or
   ``chain``); ``-`` stands for "no expiry", as in :func:`deltastream.records.idempotency_key`.
+- ``ds:ws:*``: the WebSocket connection registry (:mod:`deltastream.ws.registry`). A connection hash
+  holds ``user_id``, ``email``, ``connected_at`` and one ``room:{room}`` field per room joined, so a
+  disconnect knows which room sets to leave. 2 h is API Gateway's maximum connection duration: any
+  connection registered or room joined longer ago than that is closed, so the TTLs (refreshed on every
+  join) only ever expire dead entries that a missed ``$disconnect`` left behind. Fan-out also removes a
+  connection whose post answers 410 Gone. ``{room}`` is ``general``, ``product:SYM``, ``chain:SYM`` or
+  ``user:ID``.
 """
 
 from __future__ import annotations
@@ -173,5 +183,22 @@ def rate_limit(user_id: str) -> str:
     return f"{PREFIX}:ratelimit:{user_id}"
 
 
-# --- WebSocket -------------------------------------------------------------------------------------
-# Reserved for the WebSocket keys (connection registry, rooms): ds:ws:*, documented like the above.
+# --- WebSocket (writer: WsFunction; readers: WsFunction, FanoutFunction) ---------------------------
+
+WS_CONNECTION_TTL_S: Final = 2 * 60 * 60  # API Gateway closes every WebSocket connection after 2 h
+
+
+def ws_connection(connection_id: str) -> str:
+    """A live connection (hash: user_id, email, connected_at, ``room:{room}`` per room joined; TTL
+    :data:`WS_CONNECTION_TTL_S`)."""
+    return f"{PREFIX}:ws:conn:{connection_id}"
+
+
+def ws_room(room: str) -> str:
+    """SET of the connection ids in ``room`` (TTL :data:`WS_CONNECTION_TTL_S`, refreshed on each join)."""
+    return f"{PREFIX}:ws:room:{room}"
+
+
+def ws_user(user_id: str) -> str:
+    """SET of a user's connection ids (TTL :data:`WS_CONNECTION_TTL_S`, refreshed on each connect)."""
+    return f"{PREFIX}:ws:user:{user_id}"

@@ -1,0 +1,3 @@
+from deltastream.client.cli import main
+
+raise SystemExit(main())

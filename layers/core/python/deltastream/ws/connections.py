@@ -1,0 +1,273 @@
+"""The ``@connections`` management API of API Gateway WebSocket: posting messages to connections.
+
+Two posters, one contract (:class:`Poster`), kept side by side because they were measured against
+each other (see ``tests/functional/ws/test_posting.py``; the faster is FanoutFunction's default,
+``FANOUT_POSTER=async|threads``):
+
+- :class:`ThreadPoster`: boto3's ``apigatewaymanagementapi`` ``post_to_connection`` in a thread pool.
+- :class:`AsyncPoster`: aiohttp on one event loop, each request signed with SigV4 by botocore (service
+  ``execute-api``), over a pooled connector — no thread per request, no boto3 per-call overhead.
+
+Both: a per-post timeout (connect and read), so one slow or dead client never holds up the others;
+a 410 (``GoneException``: the client has gone) is reported per connection for the caller to forget
+it; any other failure is counted and logged, never raised, never retried (the next tick supersedes
+the message anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+from urllib.parse import quote, urlsplit
+
+logger = logging.getLogger(__name__)
+
+POST_TIMEOUT_S: Final = 2.0  # per post; a healthy post answers in milliseconds
+THREADS: Final = 32
+CONCURRENCY: Final = 128  # async: requests in flight (and pooled connections) at once
+
+
+@dataclass
+class PostReport:
+    """What a round of posts did."""
+
+    sent: int = 0
+    gone: list[str] = field(default_factory=list)  # connection ids that answered 410
+    errors: Counter[str] = field(default_factory=Counter)  # failure kind → count
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def merge(self, other: PostReport) -> None:
+        self.sent += other.sent
+        self.gone.extend(other.gone)
+        self.errors.update(other.errors)
+
+
+class Poster(Protocol):
+    def post_many(self, deliveries: Sequence[tuple[str, bytes]]) -> PostReport:
+        """Post each ``(connection_id, payload)``; never raises for a failed post."""
+        ...
+
+
+def connection_url(endpoint: str, connection_id: str) -> str:
+    return f"{endpoint.rstrip('/')}/@connections/{quote(connection_id, safe='')}"
+
+
+def region_of(endpoint: str) -> str:
+    """The region of ``https://{api}.execute-api.{region}.amazonaws.com/{stage}``; else AWS_REGION
+    (a local endpoint ignores the signature, any region does)."""
+    host = urlsplit(endpoint).hostname or ""
+    parts = host.split(".")
+    if len(parts) >= 4 and parts[1] == "execute-api":
+        return parts[2]
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+# --- boto3 in threads -------------------------------------------------------------------------------
+
+
+def management_client(endpoint: str, *, timeout_s: float = POST_TIMEOUT_S, pool: int = THREADS) -> Any:
+    """boto3's ``apigatewaymanagementapi`` client for ``endpoint`` (imported here: boto3 costs
+    ~130 ms to import, which WsFunction's ``$connect`` does not need)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=timeout_s,
+        read_timeout=timeout_s,
+        retries={"total_max_attempts": 1},  # no retry: the per-post time bound holds
+        max_pool_connections=pool,
+    )
+    return boto3.client(
+        "apigatewaymanagementapi", endpoint_url=endpoint, region_name=region_of(endpoint), config=config
+    )
+
+
+class ThreadPoster:
+    """``post_to_connection`` calls on a thread pool (boto3 clients are thread-safe)."""
+
+    def __init__(self, client_factory: Callable[[], Any], *, threads: int = THREADS) -> None:
+        self._client_factory = client_factory
+        self._client: Any = None
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._client_factory()
+            return self._client
+
+    def post_many(self, deliveries: Sequence[tuple[str, bytes]]) -> PostReport:
+        report = PostReport()
+        if not deliveries:
+            return report
+        client = self.client
+        if len(deliveries) == 1:  # a reply: no pool hop
+            self._post(client, *deliveries[0], report)
+            return report
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="ws-post")
+        futures = [self._pool.submit(self._post, client, cid, data, PostReport()) for cid, data in deliveries]
+        for future in futures:
+            report.merge(future.result())
+        return report
+
+    @staticmethod
+    def _post(client: Any, connection_id: str, data: bytes, report: PostReport) -> PostReport:
+        try:
+            client.post_to_connection(ConnectionId=connection_id, Data=data)
+            report.sent += 1
+        except Exception as error:  # every failure is counted; none may stop the others
+            code = _error_code(error)
+            if code == "GoneException":
+                report.gone.append(connection_id)
+            else:
+                report.errors[code] += 1
+                logger.warning("post to %s failed: %s", connection_id, code)
+        return report
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or type(error).__name__)
+    return type(error).__name__
+
+
+# --- aiohttp + SigV4 --------------------------------------------------------------------------------
+
+
+class AsyncPoster:
+    """Concurrent posts on one event loop with a pooled aiohttp connector, each signed with SigV4.
+
+    The loop and the session live as long as the poster (the Lambda sandbox), so warm invocations
+    reuse open connections; ``post_many`` runs the loop until its posts are done.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        credentials: Callable[[], Any] | None = None,
+        region: str | None = None,
+        timeout_s: float = POST_TIMEOUT_S,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self._endpoint = endpoint.rstrip("/")
+        self._credentials = credentials if credentials is not None else _default_credentials()
+        self._region = region or region_of(endpoint)
+        self._timeout_s = timeout_s
+        self._concurrency = concurrency
+        self._loop = asyncio.new_event_loop()
+        self._session: Any = None
+        self._warned_unsigned = False
+
+    def post_many(self, deliveries: Sequence[tuple[str, bytes]]) -> PostReport:
+        if not deliveries:
+            return PostReport()
+        return self._loop.run_until_complete(self._post_all(deliveries))
+
+    async def _post_all(self, deliveries: Sequence[tuple[str, bytes]]) -> PostReport:
+        import aiohttp
+
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector, skip_auto_headers=("User-Agent",))
+        signer = self._signer()
+        timeout = aiohttp.ClientTimeout(total=self._timeout_s)
+        gate = asyncio.Semaphore(self._concurrency)
+        report = PostReport()
+
+        async def post(connection_id: str, data: bytes) -> None:
+            url = connection_url(self._endpoint, connection_id)
+            async with gate:
+                try:
+                    headers = signer(url, data)
+                    async with self._session.post(url, data=data, headers=headers, timeout=timeout) as answer:
+                        if answer.status == 200:
+                            report.sent += 1
+                        elif answer.status == 410:
+                            report.gone.append(connection_id)
+                        else:
+                            report.errors[f"HTTP {answer.status}"] += 1
+                            logger.warning("post to %s failed: HTTP %s", connection_id, answer.status)
+                        await answer.read()  # release the connection to the pool
+                except TimeoutError:
+                    report.errors["Timeout"] += 1
+                    logger.warning("post to %s timed out after %.1f s", connection_id, self._timeout_s)
+                except Exception as error:
+                    report.errors[type(error).__name__] += 1
+                    logger.warning("post to %s failed: %r", connection_id, error)
+
+        await asyncio.gather(*(post(cid, data) for cid, data in deliveries))
+        return report
+
+    def _signer(self) -> Callable[[str, bytes], dict[str, str]]:
+        """A function giving the SigV4 headers of a POST (credentials frozen once per round)."""
+        credentials = self._credentials()
+        if credentials is None:
+            if not self._warned_unsigned:
+                logger.warning("no AWS credentials: posting unsigned (only a local endpoint accepts that)")
+                self._warned_unsigned = True
+            return lambda url, data: {"Content-Type": "application/octet-stream"}
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        auth = SigV4Auth(credentials, "execute-api", self._region)
+
+        def sign(url: str, data: bytes) -> dict[str, str]:
+            request = AWSRequest(method="POST", url=url, data=data)
+            auth.add_auth(request)
+            return dict(request.headers.items())
+
+        return sign
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._loop.run_until_complete(self._session.close())
+            self._session = None
+        self._loop.close()
+
+
+def _default_credentials() -> Callable[[], Any]:
+    """Frozen credentials of the default boto3 chain (the Lambda role's), read afresh each round so
+    rotated credentials are picked up; the session (and its chain lookup) is built on first use."""
+    session: Any = None
+
+    def frozen() -> Any:
+        nonlocal session
+        if session is None:
+            import boto3
+
+            session = boto3.Session()
+        credentials = session.get_credentials()
+        return None if credentials is None else credentials.get_frozen_credentials()
+
+    return frozen
+
+
+def poster_from_env(endpoint: str, kind: str | None = None) -> Poster:
+    """The poster ``FANOUT_POSTER`` names (``async``, the default, or ``threads``)."""
+    kind = (kind or os.environ.get("FANOUT_POSTER") or "async").strip().lower()
+    if kind == "threads":
+        return ThreadPoster(lambda: management_client(endpoint))
+    if kind == "async":
+        return AsyncPoster(endpoint)
+    raise ValueError(f"FANOUT_POSTER must be 'async' or 'threads', got {kind!r}")
