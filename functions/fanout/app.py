@@ -65,7 +65,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "batch fanned out",
         records=result.records,
         messages=result.messages,
-        superseded=result.superseded,
+        waves=result.waves,
         stale=result.stale,
         posts=result.posts,
         sent=report.sent,

@@ -33,6 +33,7 @@ class Api:
         assert cloud.server is not None
         self.cloud = cloud
         self.port = cloud.server.port
+        self.redis_url = ""
 
     def call(
         self,
@@ -108,6 +109,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, embedded_mongo_url: str) -> It
         state_dir=tmp_path_factory.mktemp("rest"),
         stack_name="ds-rest",
         endpoint_url=None,
+        ws_port=0,
         parameter_overrides={
             "RedisUrl": f"redis://127.0.0.1:{port}/0",
             "MongoUrl": embedded_mongo_url,
@@ -135,7 +137,9 @@ def api(tmp_path_factory: pytest.TempPathFactory, embedded_mongo_url: str) -> It
         wait_for(
             lambda: cloud.status()["mappings"]["EnrichFunction.Ticks"]["records"] >= len(records), timeout=60
         )
-        yield Api(cloud)
+        client = Api(cloud)
+        client.redis_url = f"redis://127.0.0.1:{port}/0"
+        yield client
     finally:
         cloud.stop()
         redis.terminate()

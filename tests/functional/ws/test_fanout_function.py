@@ -62,14 +62,16 @@ def test_each_room_gets_its_events_and_invalid_records_are_batch_item_failures(
     assert response == {
         "batchItemFailures": [{"itemIdentifier": event["Records"][2]["kinesis"]["sequenceNumber"]}]
     }
-    got = {cid: sorted(decode_event(m)[0] for m in msgs) for cid, msgs in connections.received.items()}
+    got = {cid: sorted({decode_event(m)[0] for m in msgs}) for cid, msgs in connections.received.items()}
     assert got == {
         "lobby": ["chain_summary", "underlying_update"],
         "prices": ["chain_summary", "underlying_update"],
         "chains": ["chain_summary", "chain_update", "underlying_update"],
     }
-    [underlying] = [m for m in connections.received["prices"] if b"underlying_update" in m]
-    assert decode_event(underlying)[1]["tick_id"] == 102  # the batch's older ticks were superseded
+    ticks = [
+        decode_event(m)[1]["tick_id"] for m in connections.received["prices"] if b"underlying_update" in m
+    ]
+    assert ticks == [100, 101, 102]  # every update, in order
 
 
 def test_a_gone_connection_is_removed_and_the_others_still_served(

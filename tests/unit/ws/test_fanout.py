@@ -9,8 +9,8 @@ import pytest
 from deltastream.ws.fanout import (
     Fanout,
     InvalidEnrichedRecord,
-    newest_updates,
     parse_enriched,
+    updates_in_order,
     updates_of,
 )
 from deltastream.ws.messages import MAX_MESSAGE_BYTES, chain_summary
@@ -47,31 +47,40 @@ def test_a_chain_sends_its_summary_to_general_and_itself_to_its_chain_room() -> 
     assert (full.event, full.rooms, full.data) == ("chain_update", ("chain:NIFTY",), chain)
 
 
-def test_within_a_batch_only_the_newest_update_per_key_is_kept() -> None:
+def test_every_update_of_the_batch_is_kept_in_stream_order() -> None:
     records = enriched_records()  # 3 underlyings, 2 chains of one expiry
-    updates, superseded = newest_updates(records)
-    assert {(u.event, u.tick_id) for u in updates} == {
-        ("underlying_update", 102),
-        ("chain_summary", records[-1]["tick_id"]),
-        ("chain_update", records[-1]["tick_id"]),
-    }
-    assert superseded == 2 + 2
+    updates = updates_in_order(records)
+    underlying_ticks = [u.tick_id for u in updates if u.event == "underlying_update"]
+    assert underlying_ticks == [100, 101, 102]
+    assert [u.event for u in updates].count("chain_update") == 2
 
 
-def test_an_older_record_later_in_the_batch_does_not_replace_a_newer_one() -> None:
-    newer, older = enriched_records()[2], enriched_records()[0]
-    [update], _ = newest_updates([newer, older])
-    assert update.tick_id == 102
+def test_each_connection_gets_its_messages_in_order_and_redeliveries_are_dropped() -> None:
+    registry = registry_with(c1=["product:NIFTY"])
+    poster = RecordingPoster()
+    fanout = Fanout(registry=registry, poster=poster)
+    records = enriched_records()
+    first = fanout.publish(records)
+    assert [data["tick_id"] for e, data in poster.events_of("c1") if e == "underlying_update"] == [
+        100,
+        101,
+        102,
+    ]
+    assert first.waves == 3
+    again = fanout.publish(records)  # a retried batch: everything at or below what was sent is dropped
+    assert again.posts == 0
+    assert again.stale == len(updates_in_order(records))
 
 
 def test_a_connection_in_two_rooms_of_one_message_gets_it_once() -> None:
     registry = registry_with(c1=["general", "product:NIFTY"], c2=["general"], c3=["chain:NIFTY"])
     poster = RecordingPoster()
     result = Fanout(registry=registry, poster=poster).publish(enriched_records())
-    assert sorted(e for e, _ in poster.events_of("c1")) == ["chain_summary", "underlying_update"]
-    assert sorted(e for e, _ in poster.events_of("c2")) == ["chain_summary", "underlying_update"]
-    assert [e for e, _ in poster.events_of("c3")] == ["chain_update"]
-    assert result.report.sent == result.posts == 5
+    every = ["chain_summary"] * 2 + ["underlying_update"] * 3
+    assert sorted(e for e, _ in poster.events_of("c1")) == every  # once each, though in two rooms
+    assert sorted(e for e, _ in poster.events_of("c2")) == every
+    assert [e for e, _ in poster.events_of("c3")] == ["chain_update", "chain_update"]
+    assert result.report.sent == result.posts == 12
 
 
 def test_redelivered_records_are_not_sent_twice() -> None:
@@ -80,9 +89,9 @@ def test_redelivered_records_are_not_sent_twice() -> None:
     fanout = Fanout(registry=registry, poster=poster)
     fanout.publish(enriched_records())
     again = fanout.publish(enriched_records())
-    assert again.stale == 3  # underlying_update, chain_summary, chain_update
+    assert again.stale == 7  # 3 underlying_update, 2 chain_summary, 2 chain_update
     assert again.posts == 0
-    assert len(poster.posts) == 2
+    assert len(poster.posts) == 5  # the first delivery: 3 underlyings and 2 summaries to "general"
 
 
 def test_a_gone_connection_is_removed_and_no_other() -> None:
@@ -115,7 +124,7 @@ def test_a_chain_over_the_limit_is_reduced_and_counted() -> None:
 
 def test_rooms_without_members_cost_no_encoding_and_no_posts() -> None:
     result = Fanout(registry=MemoryRegistry(), poster=RecordingPoster()).publish(enriched_records())
-    assert result.messages == 3
+    assert result.messages == 7
     assert result.posts == 0
 
 

@@ -4,12 +4,13 @@ Per record: ``enriched_underlying`` → ``underlying_update`` (the record) to ``
 ``product:SYM``; ``enriched_chain`` → ``chain_summary`` (its summary fields, small) to ``general`` and
 ``chain_update`` (the whole enriched chain, reduced to fit 128 KB: :mod:`.messages`) to ``chain:SYM``.
 
-Supersession: within a batch only the newest update (highest tick id) per (event, product, expiry) is
-sent — an older one would be overwritten on the client within the same few milliseconds, and posting
-it costs one request per connection. Updates at or below the tick id this sandbox last sent for the
-same key are dropped too: the enriched stream is at-least-once (a retried batch redelivers records),
-and a client must never see prices go back in time. One message goes to every member of its rooms
-once: a connection in both ``general`` and ``product:NIFTY`` gets one ``underlying_update``.
+Every update is delivered, in order: a client sees each tick of its rooms (a dashboard's candles and
+build-up tables need all of them). Updates at or below the tick id this sandbox last sent for the same
+(event, product, expiry) are dropped: the enriched stream is at-least-once (a retried batch redelivers
+records), and a client must never see prices go back in time. Order per connection is kept by posting
+in waves: wave k carries every connection's k-th message, all at once, and the next wave starts when
+it is done; connections never wait on each other within a wave. One message goes to every member of
+its rooms once: a connection in both ``general`` and ``product:NIFTY`` gets one ``underlying_update``.
 
 Cost per batch: one Redis round trip for the members of every room touched, one encoding per
 message (shared by all its recipients), then every post at once; the connections that answer 410 are
@@ -94,19 +95,9 @@ def updates_of(record: Mapping[str, Any]) -> list[Update]:
     ]
 
 
-def newest_updates(records: Iterable[Mapping[str, Any]]) -> tuple[list[Update], int]:
-    """The newest update per (event, product, expiry) and how many older ones they superseded."""
-    newest: dict[UpdateKey, Update] = {}
-    superseded = 0
-    for record in records:
-        for update in updates_of(record):
-            current = newest.get(update.key)
-            if current is not None:
-                superseded += 1
-                if current.tick_id >= update.tick_id:
-                    continue
-            newest[update.key] = update
-    return list(newest.values()), superseded
+def updates_in_order(records: Iterable[Mapping[str, Any]]) -> list[Update]:
+    """Every update of the batch, in stream order."""
+    return [update for record in records for update in updates_of(record)]
 
 
 class Members(Protocol):
@@ -118,9 +109,9 @@ class Members(Protocol):
 @dataclass
 class FanoutResult:
     records: int = 0
-    messages: int = 0  # distinct updates after supersession
-    superseded: int = 0
+    messages: int = 0  # updates sent (after dropping redeliveries)
     stale: int = 0  # at or below what this sandbox already sent (redeliveries)
+    waves: int = 0  # rounds of concurrent posts (the most messages any one connection got)
     posts: int = 0
     report: PostReport = field(default_factory=PostReport)
     removed: int = 0  # connections forgotten after a 410
@@ -141,16 +132,16 @@ class Fanout:
     def publish(self, records: Sequence[Mapping[str, Any]]) -> FanoutResult:
         started = time.perf_counter()
         result = FanoutResult(records=len(records))
-        updates, result.superseded = newest_updates(records)
         fresh = []
-        for update in updates:
+        for update in updates_in_order(records):
             if update.tick_id <= self._sent.get(update.key, -1):
                 result.stale += 1
-            else:
-                fresh.append(update)
+                continue
+            self._sent[update.key] = update.tick_id
+            fresh.append(update)
         result.messages = len(fresh)
         members = self._registry.members({room for u in fresh for room in u.rooms})
-        deliveries: list[tuple[str, bytes]] = []
+        queues: dict[str, list[bytes]] = {}  # connection → its messages, in order
         rooms_of: dict[str, set[str]] = {}  # connection → rooms it was found in (for a 410)
         for update in fresh:
             recipients = set().union(*(members.get(room, set()) for room in update.rooms))
@@ -160,11 +151,22 @@ class Fanout:
             if recipients:
                 payload = self._encode(update, result)
                 if payload is not None:
-                    deliveries.extend((connection_id, payload) for connection_id in recipients)
-        result.posts = len(deliveries)
-        result.report = self._poster.post_many(deliveries)
-        for update in fresh:
-            self._sent[update.key] = update.tick_id
+                    for connection_id in recipients:
+                        queues.setdefault(connection_id, []).append(payload)
+        result.posts = sum(len(q) for q in queues.values())
+        gone_now: set[str] = set()
+        wave = 0
+        while True:
+            deliveries = [
+                (cid, q[wave]) for cid, q in queues.items() if wave < len(q) and cid not in gone_now
+            ]
+            if not deliveries:
+                break
+            report = self._poster.post_many(deliveries)
+            result.report.merge(report)
+            gone_now.update(report.gone)
+            wave += 1
+        result.waves = wave
         gone = list(dict.fromkeys(result.report.gone))
         if gone:
             result.removed = self._registry.remove_many([(cid, rooms_of.get(cid, ())) for cid in gone])
