@@ -23,6 +23,7 @@ from bench.pipeline import bench_enrich, bench_function_imports, bench_pipeline
 from bench.pricing import bench_greeks, bench_iv
 from bench.report import Section, render_table, summary_line
 from bench.rest import bench_rest
+from bench.websocket import bench_websocket
 
 BENCHMARKS: dict[str, tuple[Callable[[Config], Section], str]] = {
     "greeks": (bench_greeks, "price + all Greeks, 100,000 options and n=100, vs py_vollib_vectorized"),
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Config], Section], str]] = {
     "pipeline": (bench_pipeline, "local stack, feed at full speed: records/s, produce → stored p99, losses"),
     "function_imports": (bench_function_imports, "cold import time of each function module"),
     "rest": (bench_rest, "REST API through the local gateway: p50/p99 at 200 requests/s"),
+    "websocket": (bench_websocket, "1,000 WebSocket clients: tick → client latency, fan-out posts/s"),
 }
 
 

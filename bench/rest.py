@@ -32,7 +32,7 @@ ENDPOINTS = ("/api/data/chain/NIFTY", "/api/analytics/max-pain/NIFTY")
 
 
 @contextmanager
-def _stack(seconds_of_feed: int) -> Iterator[int]:
+def _stack(seconds_of_feed: int, extra: dict[str, str] | None = None) -> Iterator[tuple[int, Any]]:
     from devstack.__main__ import free_port
     from localcloud.cloud import LocalCloud
 
@@ -56,13 +56,15 @@ def _stack(seconds_of_feed: int) -> Iterator[int]:
                 "ChainEvery": "2",
                 "FeedDuration": str(seconds_of_feed),
                 "ApiRateLimitPerMinute": "100000",
+                **(extra or {}),
             },
+            ws_port=0,
         )
         try:
             time.sleep(1.0)
             cloud.start()
             assert cloud.server is not None
-            yield cloud.server.port
+            yield cloud.server.port, cloud
         finally:
             cloud.stop()
             mongo.terminate()
@@ -131,7 +133,7 @@ def bench_rest(cfg: Config) -> Section:
     heading(f"rest: {RATE:.0f} requests/s through the local gateway (JWT authorizer, Lambda proxy)")
     seconds = 3.0 if cfg.quick else 10.0
     checks = []
-    with _stack(seconds_of_feed=600) as port:
+    with _stack(seconds_of_feed=600) as (port, _):
         credentials = {"email": "bench@deltastream.dev", "password": "bench-Password-2026", "name": "Bench"}
         status, body = _call(port, "POST", "/api/auth/register", credentials)
         if status not in (200, 201):

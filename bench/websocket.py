@@ -1,0 +1,162 @@
+"""Live updates: 1,000 subscribed WebSocket clients on the local stack (template.yaml).
+
+- **Latency**: ticks put on the ticks stream (one NIFTY tick a second, the feed's cadence) travel
+  enrichment → the enriched stream → the fan-out → the local WebSocket gateway → every client;
+  each client records
+  arrival time − the record's ``ts`` (stamped when it was put). p50/p99 over all deliveries.
+- **Posts/s**: the fan-out's poster (async, SigV4-signed aiohttp) posting one message to each of the
+  1,000 live connections through the local ``@connections`` API, against sequential boto3
+  ``post_to_connection`` in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.config import Config, detail, heading
+from bench.report import Check, Section
+from bench.rest import _call, _stack
+
+CLIENTS = 1_000
+LATENCY_P99_TARGET_MS = 500.0
+POSTS_TARGET = 5_000.0
+RATIO_TARGET = 10.0
+
+
+def _clients_process(url: str, count: int, seconds: float, ready: Any, results: Any) -> None:
+    """In a process of its own (the gateway must not share a GIL with 1,000 clients): connect,
+    subscribe to NIFTY, record each underlying update's latency for ``seconds`` after ``ready``."""
+    from websockets.asyncio.client import connect
+
+    latencies: list[float] = []
+
+    async def client(connected: list[int], all_in: asyncio.Event, done: asyncio.Event) -> None:
+        async with connect(url, open_timeout=120, max_size=None) as socket:
+            await socket.send(json.dumps({"action": "subscribe", "type": "product", "symbol": "NIFTY"}))
+            connected[0] += 1
+            if connected[0] == count:
+                all_in.set()
+            while not done.is_set():
+                try:
+                    message = await asyncio.wait_for(socket.recv(), 0.5)
+                except TimeoutError:
+                    continue
+                event = json.loads(message)
+                if event.get("event") == "underlying_update" and event["data"].get("product") == "NIFTY":
+                    latencies.append(time.time() - datetime.fromisoformat(event["data"]["ts"]).timestamp())
+
+    async def main() -> None:
+        connected, all_in, done = [0], asyncio.Event(), asyncio.Event()
+        tasks = []
+        for _ in range(count):
+            tasks.append(asyncio.create_task(client(connected, all_in, done)))
+            await asyncio.sleep(0.003)
+        await asyncio.wait_for(all_in.wait(), 240)
+        ready.set()
+        await asyncio.sleep(seconds)
+        done.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(main())
+    results.put(latencies)
+
+
+def bench_websocket(cfg: Config) -> Section:
+    import boto3
+    import redis
+
+    from deltastream.adapters import redis_keys
+    from deltastream.ws.connections import AsyncPoster
+
+    heading(f"websocket: {CLIENTS:,} subscribed clients on the local stack")
+    seconds = 5.0 if cfg.quick else 15.0
+    with _stack(seconds_of_feed=1, extra={"FeedEnabled": "false"}) as (port, cloud):
+        credentials = {
+            "email": "ws-bench@deltastream.dev",
+            "password": "bench-Password-2026",
+            "name": "Bench",
+        }
+        _, body = _call(port, "POST", "/api/auth/register", credentials)
+        token = body["token"]
+        gateway = cloud.websocket
+        context = multiprocessing.get_context("spawn")
+        ready, results = context.Event(), context.Queue()
+        ticks = int(seconds)  # the feed's cadence: one NIFTY tick a second
+        clients = context.Process(
+            target=_clients_process,
+            args=(f"ws://127.0.0.1:{gateway.port}/dev?token={token}", CLIENTS, ticks + 15.0, ready, results),
+        )
+        clients.start()
+        if not ready.wait(300):
+            raise TimeoutError("the clients did not all connect")
+        # --- posts/s: the fan-out's poster vs sequential boto3, same connections, same message
+        registry = redis.Redis.from_url(cloud.model.parameters["RedisUrl"])
+        members = [
+            m.decode() if isinstance(m, bytes) else m
+            for m in registry.smembers(redis_keys.ws_room("product:NIFTY"))
+        ]
+        endpoint = f"http://127.0.0.1:{gateway.port}/dev"
+        message = json.dumps({"event": "pong", "data": {"ts": time.time()}}).encode()
+        poster = AsyncPoster(endpoint, region="us-east-1")
+        poster.post_many([(cid, message) for cid in members[:50]])  # warm the pool
+        started = time.perf_counter()
+        report = poster.post_many([(cid, message) for cid in members])
+        async_rate = report.sent / (time.perf_counter() - started)
+        client = boto3.client(
+            "apigatewaymanagementapi", endpoint_url=endpoint, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+        sample = members[:300]
+        started = time.perf_counter()
+        for cid in sample:
+            client.post_to_connection(ConnectionId=cid, Data=message)
+        sequential_rate = len(sample) / (time.perf_counter() - started)
+        kinesis = cloud.endpoint.client("kinesis")
+        for tick in range(ticks):
+            record = {"v": 1, "type": "underlying", "product": "NIFTY", "tick_id": 10_000 + tick,
+                      "price": 25_000.0 + tick, "ts": datetime.now(UTC).isoformat()}  # fmt: skip
+            kinesis.put_record(
+                StreamName="deltastream-ticks-dev", Data=json.dumps(record).encode(), PartitionKey="NIFTY"
+            )
+            time.sleep(1.0)
+        latencies = sorted(results.get(timeout=120))
+        clients.join(30)
+        expected = CLIENTS * ticks
+    p50 = statistics.median(latencies) * 1e3 if latencies else float("nan")
+    p99 = latencies[int(len(latencies) * 0.99)] * 1e3 if latencies else float("nan")
+    ratio = async_rate / sequential_rate
+    delivered = f"{len(latencies):,} / {expected:,}"
+    detail(f"{delivered} deliveries; tick → client p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    detail(
+        f"posts to {len(members):,} connections: async {async_rate:,.0f}/s ({report.sent} sent, "
+        f"{report.error_count} errors) vs sequential boto3 {sequential_rate:,.0f}/s = {ratio:.1f}x"
+    )
+    p99_target = f"≤ {LATENCY_P99_TARGET_MS:.0f} ms"
+    return Section(
+        "websocket",
+        [
+            Check("deliveries / expected", delivered, "all", len(latencies) >= expected),
+            Check("tick → client p50", f"{p50:.0f} ms", "-", None),
+            Check("tick → client p99", f"{p99:.0f} ms", p99_target, p99 <= LATENCY_P99_TARGET_MS),
+            Check(
+                "fan-out posts/s",
+                f"{async_rate:,.0f}/s",
+                f"≥ {POSTS_TARGET:,.0f}/s",
+                async_rate >= POSTS_TARGET,
+                peer=f"{sequential_rate:,.0f}/s",
+                ratio=f"{ratio:.1f}x",
+            ),
+            Check(
+                "posts/s vs sequential boto3",
+                f"{ratio:.1f}x",
+                f"≥ {RATIO_TARGET:.0f}x",
+                ratio >= RATIO_TARGET,
+            ),
+        ],
+    )
