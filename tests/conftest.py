@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +72,14 @@ def redis_server_executable() -> str:
     return executable
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real, throwaway Redis on loopback (no persistence) for the whole session."""
+@contextmanager
+def redis_server(directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real, throwaway Redis on loopback (no persistence), answering PING once entered: its URL and
+    process (a test may pause it with SIGSTOP to play an outage; it is resumed before it is stopped)."""
     port = free_port()
     process = subprocess.Popen(
         [redis_server_executable(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
+         "--appendonly", "no", "--dir", str(directory)],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"redis://127.0.0.1:{port}/0"
@@ -92,9 +95,18 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     pytest.fail(f"redis-server did not start on port {port} (exit code {process.poll()})")
                 time.sleep(0.05)
         probe.close()
-        yield url
+        yield url, process
     finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGCONT)
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real, throwaway Redis on loopback (no persistence) for the whole session."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as (url, _):
+        yield url
 
 
 @pytest.fixture

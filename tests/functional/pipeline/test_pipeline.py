@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -117,11 +116,6 @@ class Pipeline:
         return records
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def _key(record: dict[str, Any]) -> str:
     kind = record["type"].removeprefix("enriched_")
     return f"{record['product']}:{kind}:{record.get('expiry') or '-'}:{record['tick_id']}"
@@ -129,47 +123,28 @@ def _key(record: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, embedded_mongo_url: str) -> Iterator[Pipeline]:
-    from tests.conftest import free_port, redis_server_executable
+    from tests.conftest import redis_server
 
-    port = free_port()
-    redis_process = subprocess.Popen(
-        [
-            redis_server_executable(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
     database = f"pipeline{os.getpid()}"
-    cloud = LocalCloud(
-        ROOT / "template.yaml",
-        port=0,
-        state_dir=tmp_path_factory.mktemp("pipeline"),
-        stack_name="ds-pipeline",
-        endpoint_url=None,
-        parameter_overrides={
-            "RedisUrl": f"redis://127.0.0.1:{port}/0",
-            "MongoUrl": embedded_mongo_url,
-            "MongoDb": database,
-            "FeedEnabled": "false",
-        },
-    )
-    try:
-        wait_for(lambda: _listening(port), timeout=15)
-        cloud.start()
-        yield Pipeline(cloud, MongoHistory.from_url(embedded_mongo_url, database), redis_process)
-    finally:
-        cloud.stop()
-        if redis_process.poll() is None:
-            redis_process.send_signal(signal.SIGCONT)
-            redis_process.terminate()
-            redis_process.wait(10)
+    with redis_server(tmp_path_factory.mktemp("pipeline-redis")) as (redis_url, redis_process):
+        cloud = LocalCloud(
+            ROOT / "template.yaml",
+            port=0,
+            state_dir=tmp_path_factory.mktemp("pipeline"),
+            stack_name="ds-pipeline",
+            endpoint_url=None,
+            parameter_overrides={
+                "RedisUrl": redis_url,
+                "MongoUrl": embedded_mongo_url,
+                "MongoDb": database,
+                "FeedEnabled": "false",
+            },
+        )
+        try:
+            cloud.start()
+            yield Pipeline(cloud, MongoHistory.from_url(embedded_mongo_url, database), redis_process)
+        finally:
+            cloud.stop()
 
 
 def test_every_record_is_stored_and_enriched_exactly_once(pipeline: Pipeline) -> None:

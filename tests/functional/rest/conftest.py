@@ -6,8 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,61 +84,45 @@ def _market_records(product: str, ticks: int, first_tick: int) -> list[dict[str,
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, embedded_mongo_url: str) -> Iterator[Api]:
-    from tests.conftest import free_port, redis_server_executable
+    from tests.conftest import redis_server
 
-    port = free_port()
-    redis = subprocess.Popen(
-        [
-            redis_server_executable(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    cloud = LocalCloud(
-        ROOT / "template.yaml",
-        port=0,
-        state_dir=tmp_path_factory.mktemp("rest"),
-        stack_name="ds-rest",
-        endpoint_url=None,
-        ws_port=0,
-        parameter_overrides={
-            "RedisUrl": f"redis://127.0.0.1:{port}/0",
-            "MongoUrl": embedded_mongo_url,
-            "MongoDb": f"rest{os.getpid()}",
-            "FeedEnabled": "false",
-            "JwtSecret": SECRET,
-            "ApiRateLimitPerMinute": "100000",
-        },
-    )
-    try:
-        time.sleep(0.3)
-        cloud.start()
-        kinesis = boto3.client(
-            "kinesis",
-            endpoint_url=cloud.endpoint.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+    with redis_server(tmp_path_factory.mktemp("rest-redis")) as (redis_url, _):
+        cloud = LocalCloud(
+            ROOT / "template.yaml",
+            port=0,
+            state_dir=tmp_path_factory.mktemp("rest"),
+            stack_name="ds-rest",
+            endpoint_url=None,
+            ws_port=0,
+            parameter_overrides={
+                "RedisUrl": redis_url,
+                "MongoUrl": embedded_mongo_url,
+                "MongoDb": f"rest{os.getpid()}",
+                "FeedEnabled": "false",
+                "JwtSecret": SECRET,
+                "ApiRateLimitPerMinute": "100000",
+            },
         )
-        records = _market_records("NIFTY", 3, first_tick=1)
-        kinesis.put_records(
-            StreamName="deltastream-ticks-dev",
-            Records=[{"Data": json.dumps(r).encode(), "PartitionKey": "NIFTY"} for r in records],
-        )
-        wait_for(
-            lambda: cloud.status()["mappings"]["EnrichFunction.Ticks"]["records"] >= len(records), timeout=60
-        )
-        client = Api(cloud)
-        client.redis_url = f"redis://127.0.0.1:{port}/0"
-        yield client
-    finally:
-        cloud.stop()
-        redis.terminate()
-        redis.wait(10)
+        try:
+            cloud.start()
+            kinesis = boto3.client(
+                "kinesis",
+                endpoint_url=cloud.endpoint.url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            records = _market_records("NIFTY", 3, first_tick=1)
+            kinesis.put_records(
+                StreamName="deltastream-ticks-dev",
+                Records=[{"Data": json.dumps(r).encode(), "PartitionKey": "NIFTY"} for r in records],
+            )
+            wait_for(
+                lambda: cloud.status()["mappings"]["EnrichFunction.Ticks"]["records"] >= len(records),
+                timeout=60,
+            )
+            client = Api(cloud)
+            client.redis_url = redis_url
+            yield client
+        finally:
+            cloud.stop()
