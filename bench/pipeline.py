@@ -77,6 +77,25 @@ def _redis_server() -> Iterator[str]:
         process.wait(10)
 
 
+@contextmanager
+def _local_stores() -> Iterator[tuple[str, str, Path]]:
+    """A throwaway Redis and embedded MongoDB, both answering: their URLs and a state directory."""
+    from devstack.__main__ import free_port, wait_for_port
+
+    with _redis_server() as redis_url, tempfile.TemporaryDirectory() as state:
+        mongo_port = free_port()
+        mongo = subprocess.Popen(
+            [sys.executable, "-m", "deltastream.adapters.mongo_embedded", "--port", str(mongo_port)],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_port(mongo_port, mongo, "the embedded MongoDB")
+            yield redis_url, f"mongomock://127.0.0.1:{mongo_port}", Path(state)
+        finally:
+            mongo.terminate()
+            mongo.wait(10)
+
+
 def _chain_batches(count: int) -> list[list[dict[str, Any]]]:
     from deltastream.domain import market
     from deltastream.domain.expiries import upcoming_expiries
@@ -190,22 +209,15 @@ def bench_pipeline(cfg: Config) -> Section:
     heading("pipeline: the local stack with the feed at full speed (template.yaml)")
     seconds = 5 if cfg.quick else 10
     seconds = int(os.environ.get("BENCH_PIPELINE_SECONDS", seconds))
-    with _redis_server() as redis_url, tempfile.TemporaryDirectory() as state:
-        from devstack.__main__ import free_port
-
-        mongo_port = free_port()
-        mongo = subprocess.Popen(
-            [sys.executable, "-m", "deltastream.adapters.mongo_embedded", "--port", str(mongo_port)],
-            stdout=subprocess.DEVNULL,
-        )
+    with _local_stores() as (redis_url, mongo_url, state):
         cloud = LocalCloud(
             ROOT / "template.yaml",
             port=0,
-            state_dir=Path(state),
+            state_dir=state,
             stack_name="bench",
             parameter_overrides={
                 "RedisUrl": redis_url,
-                "MongoUrl": f"mongomock://127.0.0.1:{mongo_port}",
+                "MongoUrl": mongo_url,
                 "TickInterval": os.environ.get("BENCH_TICK_INTERVAL", "0.004"),
                 "ChainEvery": "20",
                 "FeedDuration": str(seconds),
@@ -213,7 +225,6 @@ def bench_pipeline(cfg: Config) -> Section:
             },
         )
         try:
-            time.sleep(1.0)  # the embedded store's socket
             started = time.time()
             cloud.start()
             feed = cloud.runtimes["FeedFunction"]
@@ -229,13 +240,11 @@ def bench_pipeline(cfg: Config) -> Section:
                 time.sleep(0.2)
             finished = time.time()
             enriched = _read_stream(kinesis, "deltastream-enriched-dev")
-            history = MongoHistory.from_url(f"mongomock://127.0.0.1:{mongo_port}", "deltastream")
+            history = MongoHistory.from_url(mongo_url, "deltastream")
             stored = {d["_id"] for c in ("ticks", "chains") for d in history.find(c, {})}
             status = cloud.status()
         finally:
             cloud.stop()
-            mongo.terminate()
-            mongo.wait(10)
 
     def key(record: dict[str, Any]) -> str:
         kind = record["type"].removeprefix("enriched_")

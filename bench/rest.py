@@ -12,19 +12,15 @@ from __future__ import annotations
 import http.client
 import json
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from bench.config import Config, detail, heading
-from bench.pipeline import ROOT, _redis_server
+from bench.pipeline import ROOT, _local_stores
 from bench.report import Check, Section
 
 RATE = 200.0  # requests per second
@@ -33,23 +29,17 @@ ENDPOINTS = ("/api/data/chain/NIFTY", "/api/analytics/max-pain/NIFTY")
 
 @contextmanager
 def _stack(seconds_of_feed: int, extra: dict[str, str] | None = None) -> Iterator[tuple[int, Any]]:
-    from devstack.__main__ import free_port
     from localcloud.cloud import LocalCloud
 
-    with _redis_server() as redis_url, tempfile.TemporaryDirectory() as state:
-        mongo_port = free_port()
-        mongo = subprocess.Popen(
-            [sys.executable, "-m", "deltastream.adapters.mongo_embedded", "--port", str(mongo_port)],
-            stdout=subprocess.DEVNULL,
-        )
+    with _local_stores() as (redis_url, mongo_url, state):
         cloud = LocalCloud(
             ROOT / "template.yaml",
             port=0,
-            state_dir=Path(state),
+            state_dir=state,
             stack_name="bench-rest",
             parameter_overrides={
                 "RedisUrl": redis_url,
-                "MongoUrl": f"mongomock://127.0.0.1:{mongo_port}",
+                "MongoUrl": mongo_url,
                 "JwtSecret": "bench-secret-" + "x" * 40,
                 "Products": "NIFTY,SPY",
                 "TickInterval": "0.5",
@@ -61,14 +51,11 @@ def _stack(seconds_of_feed: int, extra: dict[str, str] | None = None) -> Iterato
             ws_port=0,
         )
         try:
-            time.sleep(1.0)
             cloud.start()
             assert cloud.server is not None
             yield cloud.server.port, cloud
         finally:
             cloud.stop()
-            mongo.terminate()
-            mongo.wait(10)
 
 
 def _call(port: int, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
