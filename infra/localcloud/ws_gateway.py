@@ -47,6 +47,7 @@ from typing import Any, Final, cast
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from localcloud.rest_auth import AuthorizationDenied, LambdaAuthorizer
@@ -197,12 +198,13 @@ class WebSocketGateway:
     def _handle_http(self, method: str, target: str, body: bytes) -> ManagementResponse:
         response, action = handle_management(self.registry, method, target, body, self._stages)
         if isinstance(action, Post):
-            message: str | bytes
             try:
-                message = action.data.decode()
+                action.data.decode()
+                text = True
             except UnicodeDecodeError:
-                message = action.data
-            self._spawn(self._send(action.transport, message))
+                text = False
+            if not self._send_now(action.transport, action.data, text=text):
+                self._spawn(self._send(action.transport, action.data.decode() if text else action.data))
         elif isinstance(action, Delete):
             self._spawn(action.transport.close())
         log.debug("%s %s %d", method, target, response.status)
@@ -319,6 +321,26 @@ class WebSocketGateway:
             body = reply_body(invocation.payload)
             if body is not None:
                 await self._send(connection, body)
+
+    def _send_now(self, connection: ServerConnection, data: bytes, *, text: bool) -> bool:
+        """A post's frame written at once, with no task per post (the ``@connections`` hot path), when
+        nothing stands in the way: the connection is open, no fragmented send is under way and its
+        write buffer is below the transport's high-water mark. Else False: the caller takes the
+        regular path (``send``, which waits for a slow client's buffer to drain)."""
+        transport = connection.transport
+        if (
+            connection.protocol.state is not State.OPEN
+            or connection.send_in_progress is not None
+            or transport.get_write_buffer_size() >= transport.get_write_buffer_limits()[1]
+        ):
+            return False
+        if text:
+            connection.protocol.send_text(data)
+        else:
+            connection.protocol.send_binary(data)
+        connection.send_data()  # what ``send`` does on leaving its send context
+        self.registry.messages_out += 1
+        return True
 
     async def _send(self, connection: ServerConnection, message: str | bytes) -> None:
         try:

@@ -1,12 +1,13 @@
 """The ``@connections`` management API of API Gateway WebSocket: posting messages to connections.
 
 Two posters, one contract (:class:`Poster`), kept side by side because they were measured against
-each other (see ``tests/functional/ws/test_posting.py``; the faster is FanoutFunction's default,
-``FANOUT_POSTER=async|threads``):
+each other (``python -m tests.functional.ws.measure_posters``, ``make bench BENCH=websocket``); the
+faster is FanoutFunction's default (``FANOUT_POSTER=async|threads``):
 
 - :class:`ThreadPoster`: boto3's ``apigatewaymanagementapi`` ``post_to_connection`` in a thread pool.
-- :class:`AsyncPoster`: aiohttp on one event loop, each request signed with SigV4 by botocore (service
-  ``execute-api``), over a pooled connector — no thread per request, no boto3 per-call overhead.
+- :class:`AsyncPoster`: workers on one event loop, each with a keep-alive connection of its own
+  (:mod:`deltastream.ws.http1`), each request signed with SigV4 (service ``execute-api``) by
+  :class:`SigV4Signer` — no thread per request, no boto3 (or aiohttp) per-call overhead.
 
 Both: a per-post timeout (connect and read), so one slow or dead client never holds up the others;
 a 410 (``GoneException``: the client has gone) is reported per connection for the caller to forget
@@ -154,13 +155,15 @@ def _error_code(error: Exception) -> str:
     return type(error).__name__
 
 
-# --- aiohttp + SigV4 --------------------------------------------------------------------------------
+# --- async + SigV4 ----------------------------------------------------------------------------------
 
 
 class AsyncPoster:
-    """Concurrent posts on one event loop with a pooled aiohttp connector, each signed with SigV4.
+    """Concurrent posts on one event loop: ``concurrency`` workers, each with a keep-alive connection
+    of its own (:mod:`deltastream.ws.http1`), take the deliveries in order; each request is signed
+    with SigV4 (:class:`SigV4Signer`) and bounded by the per-post timeout.
 
-    The loop and the session live as long as the poster (the Lambda sandbox), so warm invocations
+    The loop and the connections live as long as the poster (the Lambda sandbox), so warm invocations
     reuse open connections; ``post_many`` runs the loop until its posts are done.
     """
 
@@ -173,13 +176,17 @@ class AsyncPoster:
         timeout_s: float = POST_TIMEOUT_S,
         concurrency: int = CONCURRENCY,
     ) -> None:
+        from deltastream.ws.http1 import Origin
+
         self._endpoint = endpoint.rstrip("/")
+        self._origin = Origin.of(self._endpoint)
+        self._base_path = urlsplit(self._endpoint).path.rstrip("/")
         self._credentials = credentials if credentials is not None else _default_credentials()
         self._region = region or region_of(endpoint)
         self._timeout_s = timeout_s
         self._concurrency = concurrency
         self._loop = asyncio.new_event_loop()
-        self._session: Any = None
+        self._channels: list[Any] = []
         self._warned_unsigned = False
 
     def post_many(self, deliveries: Sequence[tuple[str, bytes]]) -> PostReport:
@@ -188,55 +195,66 @@ class AsyncPoster:
         return self._loop.run_until_complete(self._post_all(deliveries))
 
     async def _post_all(self, deliveries: Sequence[tuple[str, bytes]]) -> PostReport:
-        import aiohttp
+        from deltastream.ws.http1 import Channel, HttpError
 
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector, skip_auto_headers=("User-Agent",))
-        signer = self._signer()
-        timeout = aiohttp.ClientTimeout(total=self._timeout_s)
-        gate = asyncio.Semaphore(self._concurrency)
+        workers = min(self._concurrency, len(deliveries))
+        while len(self._channels) < workers:
+            self._channels.append(Channel(self._origin))
+        sign = self._signer()
         report = PostReport()
+        queue = iter(deliveries)
+        base, timeout_s = self._base_path, self._timeout_s
 
-        async def post(connection_id: str, data: bytes) -> None:
-            url = connection_url(self._endpoint, connection_id)
-            async with gate:
+        async def worker(channel: Channel) -> None:
+            for connection_id, data in queue:  # the iterator is shared: each delivery is taken once
+                path = f"{base}/@connections/{quote(connection_id, safe='')}"
                 try:
-                    headers = signer(url, data)
-                    async with self._session.post(url, data=data, headers=headers, timeout=timeout) as answer:
-                        if answer.status == 200:
-                            report.sent += 1
-                        elif answer.status == 410:
-                            report.gone.append(connection_id)
-                        else:
-                            report.errors[f"HTTP {answer.status}"] += 1
-                            logger.warning("post to %s failed: HTTP %s", connection_id, answer.status)
-                        await answer.read()  # release the connection to the pool
+                    response = await channel.post(path, sign(path, data), data, timeout_s)
                 except TimeoutError:
                     report.errors["Timeout"] += 1
-                    logger.warning("post to %s timed out after %.1f s", connection_id, self._timeout_s)
-                except Exception as error:
-                    report.errors[type(error).__name__] += 1
-                    logger.warning("post to %s failed: %r", connection_id, error)
+                    logger.warning("post to %s timed out after %.1f s", connection_id, timeout_s)
+                    continue
+                except HttpError as error:
+                    report.errors["ConnectionError"] += 1
+                    logger.warning("post to %s failed: %s", connection_id, error)
+                    continue
+                if response.status == 200:
+                    report.sent += 1
+                elif response.status == 410:
+                    report.gone.append(connection_id)
+                else:
+                    code = response.headers.get("x-amzn-errortype", "").split(":", 1)[0]
+                    report.errors[code or f"HTTP {response.status}"] += 1
+                    logger.warning("post to %s failed: HTTP %s %s", connection_id, response.status, code)
 
-        await asyncio.gather(*(post(cid, data) for cid, data in deliveries))
+        await asyncio.gather(*(worker(channel) for channel in self._channels[:workers]))
         return report
 
-    def _signer(self) -> Callable[[str, bytes], dict[str, str]]:
-        """A function giving the SigV4 headers of a POST (credentials frozen once per round)."""
+    def _signer(self) -> Callable[[str, bytes], bytes]:
+        """A function giving a POST's header lines (credentials frozen once per round)."""
+        content_type = b"Content-Type: application/octet-stream\r\n"
         credentials = self._credentials()
         if credentials is None:
             if not self._warned_unsigned:
                 logger.warning("no AWS credentials: posting unsigned (only a local endpoint accepts that)")
                 self._warned_unsigned = True
-            return lambda url, data: {"Content-Type": "application/octet-stream"}
-        return SigV4Signer(credentials, self._region).headers
+            return lambda path, data: content_type
+        signer = SigV4Signer(credentials, self._region)
+        host = self._origin.host_header
+
+        def sign(path: str, data: bytes) -> bytes:
+            lines = "".join(f"{name}: {value}\r\n" for name, value in signer.sign(host, path, data).items())
+            return content_type + lines.encode("latin-1")
+
+        return sign
 
     def close(self) -> None:
-        if self._session is not None:
-            self._loop.run_until_complete(self._session.close())
-            self._session = None
-        self._loop.close()
+        for channel in self._channels:
+            channel.close()
+        self._channels.clear()
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(asyncio.sleep(0))  # let the transports finish closing
+            self._loop.close()
 
 
 class SigV4Signer:
@@ -259,24 +277,30 @@ class SigV4Signer:
         self._key = b""
 
     def headers(self, url: str, data: bytes, now: datetime | None = None) -> dict[str, str]:
+        """The headers of ``POST url`` with body ``data``."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None and parts.port != (443 if parts.scheme == "https" else 80):
+            host = f"{host}:{parts.port}"
+        return self.sign(host, parts.path, data, now)
+
+    def sign(self, host: str, path: str, data: bytes, now: datetime | None = None) -> dict[str, str]:
+        """The headers of ``POST path`` (as sent: percent-encoded, no query) to ``host`` (the Host
+        header's value) with body ``data``."""
         moment = now or datetime.now(UTC)
         stamp = moment.strftime("%Y%m%dT%H%M%SZ")
         day = stamp[:8]
         if day != self._day:
             self._key = self._signing_key(day)
             self._day = day
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port is not None and parts.port != (443 if parts.scheme == "https" else 80):
-            host = f"{host}:{parts.port}"
         canonical_headers = f"host:{host}\nx-amz-date:{stamp}\n"
         if self._token:
             canonical_headers += f"x-amz-security-token:{self._token}\n"
         canonical = "\n".join(
             (
                 "POST",
-                quote(_normalized_path(parts.path), safe="/~"),
-                parts.query,  # ours never carry one
+                quote(_normalized_path(path), safe="/~"),
+                "",  # no query string
                 canonical_headers,
                 self._signed_headers,
                 hashlib.sha256(data).hexdigest(),
