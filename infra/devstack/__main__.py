@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from devstack import web
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -56,7 +58,9 @@ DEMO_EMAIL = "demo@deltastream.dev"  # not .local: special-use domains are refus
 DEMO_PASSWORD = "demo-Password-2026"  # local only: the embedded stores start empty on every run
 
 
-def seed_demo_user(port: int, stopping: threading.Event, timeout: float = 120.0) -> None:
+def seed_demo_user(
+    port: int, stopping: threading.Event, dashboard: str | None, timeout: float = 120.0
+) -> None:
     """Register the demo user through the public API once the local gateway answers, then print its
     credentials (a 409 means it exists already: fine)."""
     url = f"http://127.0.0.1:{port}/api/auth/register"
@@ -82,10 +86,11 @@ def seed_demo_user(port: int, stopping: threading.Event, timeout: float = 120.0)
             continue
         if status in (200, 201, 409):
             credentials = json.dumps({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+            page = f"\ndevstack: dashboard         {dashboard}  (sign in as the demo user)" * bool(dashboard)
             print(
                 f"devstack: demo user         {DEMO_EMAIL} / {DEMO_PASSWORD}  (local only)\n"
                 f"devstack: log in            curl -s -X POST http://127.0.0.1:{port}/api/auth/login "
-                f"-H 'Content-Type: application/json' -d '{credentials}'",
+                f"-H 'Content-Type: application/json' -d '{credentials}'" + page,
                 flush=True,
             )
             return
@@ -102,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".localcloud")
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
     parser.add_argument("--no-demo-user", action="store_true", help="do not register the local demo user")
+    parser.add_argument("--web-port", type=int, default=8080, help="the dashboard's port (0: no dashboard)")
     args = parser.parse_args(argv)
 
     children: list[subprocess.Popen[bytes]] = []
@@ -151,6 +157,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"JwtSecret={jwt_secret}",
             *args.parameter_overrides,
         ]
+        dashboard = None
+        if args.web_port:
+            dist = web.ensure_built(ROOT / "web")
+            if dist is not None:
+                origin = f"http://127.0.0.1:{args.web_port}"
+                given = dict(o.split("=", 1) for o in args.parameter_overrides if "=" in o)
+                stage = given.get("Stage", "dev")
+                web.serve(
+                    dist, args.web_port, f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:3001/{stage}"
+                )
+                if "CorsAllowOrigin" not in given:  # the API answers the page's origin
+                    overrides.append(f"CorsAllowOrigin={origin}")
+                dashboard = f"{origin}/"
+                print(f"devstack: dashboard        {dashboard}", flush=True)
         cloud = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "localcloud"),
@@ -170,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         children.append(cloud)
         if not args.no_demo_user:
-            threading.Thread(target=seed_demo_user, args=(args.port, stopping), daemon=True).start()
+            seeding = (args.port, stopping, dashboard)
+            threading.Thread(target=seed_demo_user, args=seeding, daemon=True).start()
         while not stopping.is_set():
             if cloud.poll() is not None:
                 return cloud.returncode or 1

@@ -1,7 +1,7 @@
 """Posts/s of each ``@connections`` poster against the test double, the double in its own process
 (so it does not share this one's GIL): ``python -m tests.functional.ws.measure_posters [N]``.
 
-Prints, per poster and payload, the first round (connections opened, boto3 client or aiohttp session
+Prints, per poster and payload, the first round (connections opened, boto3 client or HTTP channels
 built: a cold invocation) and the median of the following rounds (a warm one).
 """
 
