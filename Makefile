@@ -27,7 +27,7 @@ export SAM_CLI_TELEMETRY := 0
 # `sam build` looks for the runtime's interpreter on PATH; the venv provides python3.12.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup run simulate test test-unit lint fmt bench validate build deploy invoke clean
+.PHONY: help setup web run simulate test test-unit lint fmt bench validate build deploy deploy-web invoke clean
 
 help: ## List the targets
 	@echo "DeltaStream — make targets:"
@@ -47,22 +47,32 @@ $(TOOLS_STAMP): Makefile
 
 setup: $(STAMP) ## Create .venv (python3.12 when present) and install everything; quick when nothing changed
 
+# The dashboard: npm packages pinned by web/package-lock.json, from the npm registry only.
+WEB_STAMP := web/node_modules/.installed
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web: $(WEB_STAMP) ## Build the dashboard into web/dist (Vite); `make run` does it when web/ changed
+	cd web && npm run build
+
 run: setup ## Start the whole stack locally: Redis, embedded MongoDB, the local cloud on template.yaml
 	PYTHONPATH=infra $(BIN)/python -m devstack --port $(PORT) --speed $(SPEED) $(RUN_ARGS)
 
 simulate: setup ## Watch the simulated market and its analytics in the terminal (PRODUCT=NIFTY)
 	$(BIN)/python -m deltastream.simulate $(PRODUCT) --speed 60
 
-test: setup ## Run every test tier (unit with sockets disabled, functional, integration when reachable, e2e)
+test: setup web ## Run every test tier (unit with sockets disabled, functional, integration when reachable, e2e)
 	$(BIN)/python -m pytest
 
 test-unit: setup ## Run the unit tier only
 	$(BIN)/python -m pytest tests/unit
 
-lint: setup ## ruff (lint + format check) and mypy
+lint: setup $(WEB_STAMP) ## ruff (lint + format check), mypy, and tsc on the dashboard
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd web && npx --no-install tsc --noEmit
 
 fmt: setup ## Format the code and apply safe lint fixes
 	$(BIN)/ruff format .
@@ -84,6 +94,9 @@ build: $(TOOLS_STAMP) setup ## sam build (layers and functions into .aws-sam/)
 
 deploy: build ## sam deploy to AWS (CONFIG_ENV=dev|prod, see samconfig.toml)
 	$(TOOLS)/bin/sam deploy --config-env $(CONFIG_ENV)
+
+deploy-web: setup ## Upload web/dist (build it with `make web`) and config.json to STACK's dashboard bucket
+	PYTHONPATH=infra $(BIN)/python -m deploy_web --stack-name $(STACK) --dist web/dist
 
 invoke: build ## sam local invoke FUNCTION with EVENT (needs Docker; use the local cloud without it)
 	$(TOOLS)/bin/sam local invoke $(FUNCTION) --event $(EVENT)

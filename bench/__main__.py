@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bench.config import Config
+from bench.dashboard import bench_dashboard
 from bench.imports import bench_import
 from bench.localcloud import bench_localcloud
 from bench.max_pain import bench_max_pain
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Config], Section], str]] = {
     "function_imports": (bench_function_imports, "cold import time of each function module"),
     "rest": (bench_rest, "REST API through the local gateway: p50/p99 at 200 requests/s"),
     "websocket": (bench_websocket, "1,000 WebSocket clients: tick → client latency, fan-out posts/s"),
+    "dashboard": (bench_dashboard, "the dashboard in Chromium: page weight, first chain render, long tasks"),
 }
 
 

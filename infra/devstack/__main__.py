@@ -107,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".localcloud")
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
     parser.add_argument("--no-demo-user", action="store_true", help="do not register the local demo user")
+    parser.add_argument("--ws-port", type=int, default=3001, help="WebSocket API port")
     parser.add_argument("--web-port", type=int, default=8080, help="the dashboard's port (0: no dashboard)")
     args = parser.parse_args(argv)
 
@@ -165,7 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 given = dict(o.split("=", 1) for o in args.parameter_overrides if "=" in o)
                 stage = given.get("Stage", "dev")
                 web.serve(
-                    dist, args.web_port, f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:3001/{stage}"
+                    dist,
+                    args.web_port,
+                    f"http://127.0.0.1:{args.port}",
+                    f"ws://127.0.0.1:{args.ws_port}/{stage}",
                 )
                 if "CorsAllowOrigin" not in given:  # the API answers the page's origin
                     overrides.append(f"CorsAllowOrigin={origin}")
@@ -179,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 str(args.template),
                 "--port",
                 str(args.port),
+                "--ws-port",
+                str(args.ws_port),
                 "--speed",
                 str(args.speed),
                 "--state-dir",

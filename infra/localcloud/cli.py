@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--port", type=int, default=3000, help="HTTP port for /_local/status and the REST API (3000)"
     )
+    up.add_argument("--ws-port", type=int, default=3001, help="WebSocket API port (3001)")
     up.add_argument("--speed", type=float, default=1.0, help="schedule clock speed-up factor (1 = real time)")
     up.add_argument(
         "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters"
@@ -91,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.template,
         parameter_overrides=overrides,
         port=args.port,
+        ws_port=args.ws_port,
         speed=args.speed,
         state_dir=args.state_dir,
         endpoint_url=endpoint_from_environment(),

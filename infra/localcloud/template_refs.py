@@ -136,6 +136,16 @@ def _api_v2_endpoint(r: Resource) -> str:
     return f"{scheme}://{_short_id(r)}.execute-api.{r.context.region}.{r.context.url_suffix}"
 
 
+def _cloudfront_id(r: Resource) -> str:
+    """A stable id shaped like CloudFront's (``E`` and 13 upper-case characters)."""
+    seed = f"{r.context.stack_name}/{r.logical_id}".encode()
+    return "E" + hashlib.sha256(seed).hexdigest()[:13].upper()
+
+
+def _distribution_arn(r: Resource) -> str:
+    return r.context.arn("cloudfront", f"distribution/{_cloudfront_id(r)}", regional=False)
+
+
 _FUNCTION: Final = _Kind("FunctionName", 64, attributes={"Arn": _function_arn})
 _LAYER: Final = _Kind("LayerName", 140, ref=_layer_arn, arn=_layer_arn)
 _REST_API: Final = _Kind(
@@ -196,6 +206,16 @@ _KINDS: Final[dict[str, _Kind]] = {
     "AWS::ApiGateway::RestApi": _REST_API,
     "AWS::ApiGatewayV2::Api": _HTTP_API,
     "AWS::Serverless::HttpApi": _HTTP_API,
+    # Not emulated (provisioning skips them); their ids and domain only need to resolve.
+    "AWS::CloudFront::Distribution": _Kind(
+        ref=_cloudfront_id,
+        arn=_distribution_arn,
+        attributes={
+            "Id": _cloudfront_id,
+            "DomainName": lambda r: f"d{_cloudfront_id(r)[1:].lower()}.cloudfront.net",
+        },
+    ),
+    "AWS::CloudFront::OriginAccessControl": _Kind(ref=_cloudfront_id, attributes={"Id": _cloudfront_id}),
     # Ref of a v2 stage is its StageName (e.g. in !Sub https://${Api}.execute-api.../${Stage}).
     "AWS::ApiGatewayV2::Stage": _Kind("StageName", 128),
 }

@@ -206,7 +206,8 @@ class WebSocketGateway:
             if not self._send_now(action.transport, action.data, text=text):
                 self._spawn(self._send(action.transport, action.data.decode() if text else action.data))
         elif isinstance(action, Delete):
-            self._spawn(action.transport.close())
+            self.registry.remove(action.connection_id)  # gone at once (410), as in API Gateway
+            self._spawn(action.transport.close())  # $disconnect follows when the close completes
         log.debug("%s %s %d", method, target, response.status)
         return response
 

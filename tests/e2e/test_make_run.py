@@ -33,6 +33,7 @@ def test_the_local_stack_shows_data_flowing_with_no_errors_and_an_empty_dlq(tmp_
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--port", str(port), "--state-dir", str(tmp_path), "--speed", "12",
+         "--ws-port", str(free_port()), "--web-port", "0",
          "--parameter-overrides", *OVERRIDES],
         cwd=ROOT,
         env={**{k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}, "PYTHONPATH": str(INFRA)},

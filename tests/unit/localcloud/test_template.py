@@ -729,6 +729,34 @@ def test_ref_and_getatt_of_other_resource_types(load: Load) -> None:
     assert model.resources["Param"].properties == {"Name": "/ds/x", "Type": "String", "Value": "v"}
 
 
+def test_cloudfront_ids_and_domain_resolve_though_not_emulated(load: Load) -> None:
+    model = load(
+        """
+        Resources:
+          Oac: {Type: AWS::CloudFront::OriginAccessControl}
+          Cdn:
+            Type: AWS::CloudFront::Distribution
+            Properties: {DistributionConfig: {Origins: [{Id: o, OriginAccessControlId: !GetAtt Oac.Id}]}}
+        Outputs:
+          Cdn: {Value: !Ref Cdn}
+          CdnId: {Value: !GetAtt Cdn.Id}
+          Url: {Value: !Sub "https://${Cdn.DomainName}/"}
+          SourceArn: {Value: !Sub "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Cdn}"}
+          Oac: {Value: !Ref Oac}
+        """
+    )
+
+    out = model.outputs
+    assert out["Cdn"] == out["CdnId"]
+    assert out["Cdn"].startswith("E")
+    assert len(out["Cdn"]) == 14
+    assert out["Url"] == f"https://d{out['Cdn'][1:].lower()}.cloudfront.net/"
+    assert out["SourceArn"] == f"arn:aws:cloudfront::{ACCOUNT}:distribution/{out['Cdn']}"
+    assert model.resources["Cdn"].arn == out["SourceArn"]
+    origin = model.resources["Cdn"].properties["DistributionConfig"]["Origins"][0]
+    assert origin["OriginAccessControlId"] == out["Oac"] != out["Cdn"]
+
+
 def test_names_and_ids_are_the_same_on_every_load(load: Load) -> None:
     template = (
         "Resources:\n  Rest: {Type: AWS::Serverless::Api}\n  S: {Type: AWS::SecretsManager::Secret}\n"

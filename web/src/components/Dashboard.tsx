@@ -195,7 +195,7 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
         </label>
         <div class="spot" aria-live="polite">
           <span class="muted">{info?.name ?? product}</span>
-          <strong data-testid="spot" class={move?.previous != null ? (move.price > move.previous ? "up" : move.price < move.previous ? "down" : "") : ""}>
+          <strong data-testid="spot" data-tick={tick?.tick_id} class={move?.previous != null ? (move.price > move.previous ? "up" : move.price < move.previous ? "down" : "") : ""}>
             {tick ? num(tick.price) : "—"}
           </strong>
           <span class="muted" data-testid="tick-time">{tick ? time(tick.ts) : ""}</span>
