@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +88,28 @@ def test_a_trader_logs_in_and_watches_the_market_live(stack: Stack) -> None:
             metric = page.locator("[data-metric='Max pain']")
             assert metric.inner_text().replace(",", "").isdigit()
             page.screenshot(path=SCREENSHOTS / "dashboard-nifty.png", full_page=True)
+
+            # the gateway drops the connection (as API Gateway does at 2 h): the page reconnects,
+            # resubscribes, and the updates keep coming
+            status = page.get_by_test_id("status")
+            dropped = status.get_attribute("data-connection")
+            assert dropped
+            management = (
+                f"http://127.0.0.1:{stack.ws_port}/dev/@connections/{urllib.parse.quote(dropped, safe='')}"
+            )
+            urllib.request.urlopen(urllib.request.Request(management, method="DELETE"), timeout=10).close()
+            page.wait_for_function(
+                "(old) => { const s = document.querySelector('[data-testid=status]');"
+                " return s.classList.contains('live') && s.dataset.connection"
+                " && s.dataset.connection !== old }",
+                arg=dropped,
+                timeout=15_000,
+            )
+            resumed = int(page.get_by_test_id("chain-table").get_attribute("data-tick") or "0")
+            page.wait_for_function(  # chain updates come only to the chain's room: resubscribed
+                f"() => Number(document.querySelector('[data-testid=chain-table]').dataset.tick) > {resumed}",
+                timeout=10_000,
+            )
 
             page.get_by_label("Product", exact=True).select_option("SPY")
             page.wait_for_function(

@@ -79,7 +79,7 @@ export function ChainTable({ chain }: { chain: Chain | null }) {
         </label>
       </header>
       <div class="scroll" ref={scroller}>
-        <table class="chain-table" data-testid="chain-table">
+        <table class="chain-table" data-testid="chain-table" data-tick={chain.tick_id}>
           <thead>
             <tr>
               <th colSpan={callHead.length} class="side">Calls</th>

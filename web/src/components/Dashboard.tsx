@@ -32,6 +32,7 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
   const [window_, setWindow] = useState<Window>(1);
   const [bars, setBars] = useState<Bar[]>([]);
   const [status, setStatus] = useState<LiveStatus>("connecting");
+  const [connection, setConnection] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const productRef = useRef(product);
   productRef.current = product;
@@ -63,6 +64,7 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
     const newChains: Chain[] = [];
     const prices = new Map<string, number>();
     for (const { event, data } of events) {
+      if (event === "connected") setConnection(data?.connection_id ?? null);
       const record = event === "subscribed" ? data?.snapshot : data;
       if (!record || typeof record !== "object") continue;
       if (event === "underlying_update" || (event === "subscribed" && record.type === "enriched_underlying")) {
@@ -200,7 +202,7 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
           </strong>
           <span class="muted" data-testid="tick-time">{tick ? time(tick.ts) : ""}</span>
         </div>
-        <div class={`status ${status}`} data-testid="status" title="Live connection">
+        <div class={`status ${status}`} data-testid="status" data-connection={connection ?? undefined} title="Live connection">
           <i /> {status}
         </div>
         <span class="muted user">{api.user?.name}</span>
