@@ -230,6 +230,15 @@ def bench_pipeline(cfg: Config) -> Section:
             feed = cloud.runtimes["FeedFunction"]
             while feed.stats()["invocations"] < 1:
                 time.sleep(0.1)
+            # Read what was produced only once enrichment has caught up (no new records for 1 s):
+            # reading 20,000 records through botocore here, in the local cloud's process, would
+            # compete with the pipeline being measured.
+            seen, quiet_since = -1, time.time()
+            while time.time() - quiet_since < 1.0 and time.time() < started + 180:
+                count = cloud.status()["mappings"]["EnrichFunction.Ticks"]["records"]
+                if count != seen:
+                    seen, quiet_since = count, time.time()
+                time.sleep(0.1)
             kinesis = cloud.endpoint.client("kinesis")
             produced = _read_stream(kinesis, "deltastream-ticks-dev")
             deadline = time.time() + 120

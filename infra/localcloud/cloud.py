@@ -151,6 +151,7 @@ class LocalCloud:
                     function_arn=spec.arn,
                     region=model.region,
                     poll_interval_s=self._poll_interval,
+                    raw_endpoint=self.endpoint.url if self.endpoint.embedded else None,
                 )
                 mapping.start()
                 self.mappings[key] = mapping

@@ -77,3 +77,36 @@ def test_put_and_get_records_answer_the_same_with_and_without_the_fast_path(kine
     assert moto_fastpath.fast_calls["PutRecords"] - calls_before["PutRecords"] == 2
     assert moto_fastpath.fast_calls["GetRecords"] - calls_before["GetRecords"] == 6
     assert sum(len(page) for page in reference[2::2]) == 40
+
+
+def test_the_pollers_raw_get_records_reads_what_boto3_reads(kinesis: Any) -> None:
+    """The local cloud reads the embedded moto's GetRecords without botocore (raw_endpoint): the same
+    records, pages and positions as through boto3."""
+    from localcloud.kinesis import Boto3ShardReader, _RawGetRecords
+
+    kinesis.create_stream(StreamName="raw", ShardCount=2)
+    kinesis.put_records(
+        StreamName="raw",
+        Records=[{"Data": b"\x00\xff" + f"r{i}".encode(), "PartitionKey": f"k{i % 5}"} for i in range(60)],
+    )
+    endpoint = kinesis.meta.endpoint_url
+    start = {"ShardIteratorType": "TRIM_HORIZON"}
+    for shard in ("shardId-000000000000", "shardId-000000000001"):
+        boto = Boto3ShardReader(kinesis, "raw", shard, start)
+        raw = Boto3ShardReader(kinesis, "raw", shard, start, raw_endpoint=endpoint)
+        pages = [(boto.read(7), raw.read(7)) for _ in range(8)]
+        for via_boto3, via_raw in pages:
+            assert [(r.sequence_number, r.partition_key, r.data) for r in via_raw] == [
+                (r.sequence_number, r.partition_key, r.data) for r in via_boto3
+            ]
+            assert [round(r.approximate_arrival, 3) for r in via_raw] == [
+                round(r.approximate_arrival, 3) for r in via_boto3
+            ]
+        assert sum(len(page) for page, _ in pages) > 0
+    total = sum(
+        len(Boto3ShardReader(kinesis, "raw", shard, start, raw_endpoint=endpoint).read(100))
+        for shard in ("shardId-000000000000", "shardId-000000000001")
+    )
+    assert total == 60
+    with pytest.raises(RuntimeError, match="GetRecords: HTTP 5"):
+        _RawGetRecords(endpoint, "us-east-1")("not-an-iterator", 10)
