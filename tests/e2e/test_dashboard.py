@@ -126,3 +126,34 @@ def test_a_trader_logs_in_and_watches_the_market_live(stack: Stack) -> None:
         finally:
             browser.close()
     assert problems == []
+
+
+def test_a_newcomer_registers_signs_out_and_a_wrong_password_is_refused_clearly(stack: Stack) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page()
+            page.goto(stack.dashboard)
+            page.get_by_role("button", name="New here? Create an account").click()
+            page.get_by_label("Name").fill("Ada Trader")
+            page.get_by_label("Email").fill("ada@deltastream.dev")
+            page.get_by_label("Password").fill("short")
+            page.get_by_role("button", name="Create account").click()
+            assert page.get_by_label("Password").evaluate("e => e.validity.tooShort")  # the form wants 10+
+            assert page.locator(".user").count() == 0  # not sent: still on the form
+
+            page.get_by_label("Password").fill("ada-Password-2026")
+            page.get_by_role("button", name="Create account").click()
+            expect(page.locator(".user")).to_have_text("Ada Trader", timeout=15_000)
+            expect(page.locator("[data-testid=chain-table] tbody tr").first).to_be_visible(timeout=30_000)
+
+            page.get_by_role("button", name="Sign out").click()
+            page.get_by_label("Email").fill("ada@deltastream.dev")
+            page.get_by_label("Password").fill("not-the-Password-1")
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("alert")).to_contain_text("nvalid", timeout=10_000)
+            expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # still on the sign-in form
+        finally:
+            browser.close()
