@@ -165,16 +165,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 origin = f"http://127.0.0.1:{args.web_port}"
                 given = dict(o.split("=", 1) for o in args.parameter_overrides if "=" in o)
                 stage = given.get("Stage", "dev")
-                web.serve(
-                    dist,
-                    args.web_port,
-                    f"http://127.0.0.1:{args.port}",
-                    f"ws://127.0.0.1:{args.ws_port}/{stage}",
-                )
-                if "CorsAllowOrigin" not in given:  # the API answers the page's origin
-                    overrides.append(f"CorsAllowOrigin={origin}")
-                dashboard = f"{origin}/"
-                print(f"devstack: dashboard        {dashboard}", flush=True)
+                api, ws = f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:{args.ws_port}/{stage}"
+                try:
+                    web.serve(dist, args.web_port, api, ws)
+                except OSError as error:
+                    print(
+                        f"devstack: dashboard not served: port {args.web_port}: {error.strerror} "
+                        "(make run RUN_ARGS='--web-port N'; 0 for none)",
+                        file=sys.stderr,
+                    )
+                else:
+                    if "CorsAllowOrigin" not in given:  # the API answers the page's origin
+                        overrides.append(f"CorsAllowOrigin={origin}")
+                    dashboard = f"{origin}/"
+                    print(f"devstack: dashboard        {dashboard}", flush=True)
         cloud = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "localcloud"),

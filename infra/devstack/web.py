@@ -12,7 +12,7 @@ import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 SOURCES = ("src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json")
 
@@ -42,15 +42,17 @@ def ensure_built(web: Path) -> Path | None:
         print("devstack: dashboard not built: npm is not installed (apt-get install npm)", file=sys.stderr)
         return dist if (dist / "index.html").exists() else None
     print("devstack: building the dashboard (web/) ...", flush=True)
-    steps = ([[npm, "ci", "--no-audit", "--no-fund"]] if not (web / "node_modules").exists() else []) + [
-        [npm, "run", "build"]
-    ]
+    stamp = web / "node_modules" / ".installed"  # the Makefile's: npm ci when the lock file is newer
+    fresh = stamp.exists() and stamp.stat().st_mtime >= (web / "package-lock.json").stat().st_mtime
+    steps = ([] if fresh else [[npm, "ci", "--no-audit", "--no-fund"]]) + [[npm, "run", "build"]]
     for step in steps:
         done = subprocess.run(step, cwd=web, capture_output=True, text=True)
         if done.returncode != 0:
             output = f"{done.stdout}{done.stderr}"
             print(f"devstack: `{' '.join(step[1:])}` failed in web/:\n{output}", file=sys.stderr)
             return dist if (dist / "index.html").exists() else None
+        if step[1] == "ci":
+            stamp.touch()
     return dist
 
 
@@ -58,6 +60,13 @@ class _Handler(SimpleHTTPRequestHandler):
     config: bytes = b"{}"
 
     def do_GET(self) -> None:
+        canonical = f"127.0.0.1:{cast(ThreadingHTTPServer, self.server).server_port}"
+        if self.headers.get("Host") != canonical:  # the API allows this one origin (CORS)
+            self.send_response(308)
+            self.send_header("Location", f"http://{canonical}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path.split("?", 1)[0] == "/config.json":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

@@ -591,6 +591,10 @@ class Boto3ShardReader:
             self._last_sequence = records[-1].sequence_number
         return records
 
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+
     def _boto3_get_records(self, iterator: str, limit: int) -> tuple[str | None, list[StreamRecord]]:
         response = self._client.get_records(ShardIterator=iterator, Limit=limit)
         records = [
@@ -664,6 +668,11 @@ class _RawGetRecords:
         ]
         return document.get("NextShardIterator"), records
 
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
 
 def starting_position(spec: KinesisEventSpec, checkpoint: str | None, created_at: float) -> dict[str, Any]:
     """GetShardIterator arguments for a shard: after its checkpoint, else the mapping's
@@ -712,6 +721,7 @@ class KinesisMapping:
         self._poll_interval = poll_interval_s
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._readers: list[Boto3ShardReader] = []
 
     def start(self) -> None:
         if not self.spec.enabled:
@@ -720,12 +730,14 @@ class KinesisMapping:
         created_at = self._checkpoints.created_at(self.key, datetime.now(UTC).timestamp())
         for shard_id in self._shard_ids():
             position = starting_position(self.spec, self._checkpoints.get(self.key, shard_id), created_at)
+            reader = Boto3ShardReader(
+                self._kinesis, self.spec.stream_name, shard_id, position, raw_endpoint=self._raw_endpoint
+            )
+            self._readers.append(reader)
             poller = ShardPoller(
                 self.spec,
                 shard_id=shard_id,
-                reader=Boto3ShardReader(
-                    self._kinesis, self.spec.stream_name, shard_id, position, raw_endpoint=self._raw_endpoint
-                ),
+                reader=reader,
                 invoke=self._invoke,
                 checkpoint=functools.partial(self._checkpoints.set, self.key, shard_id),
                 send_failure=self._send_failure,
@@ -757,6 +769,9 @@ class KinesisMapping:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
+        if not any(thread.is_alive() for thread in self._threads):
+            for reader in self._readers:
+                reader.close()
         self._state = "Disabled"
 
     def status(self) -> dict[str, Any]:

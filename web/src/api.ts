@@ -31,10 +31,10 @@ export class Api {
 
   /** The access token, refreshed first when it expires within a minute (the WebSocket's $connect
    * checks it once, at the upgrade). */
-  async freshToken(): Promise<string | null> {
+  async freshToken(force = false): Promise<string | null> {
     if (!this.session) return null;
     const exp = expiryOf(this.session.token);
-    if (exp !== null && exp * 1000 - Date.now() < 60_000) await this.refresh();
+    if (force || (exp !== null && exp * 1000 - Date.now() < 60_000)) await this.refresh();
     return this.session?.token ?? null;
   }
 
@@ -47,6 +47,7 @@ export class Api {
   }
 
   async logout(): Promise<void> {
+    await this.refreshing; // revoke the newest refresh token, not one a refresh in flight replaces
     const session = this.session;
     this.store(null);
     if (session) {
@@ -92,15 +93,24 @@ export class Api {
     return (await response.json()) as T;
   }
 
-  /** One refresh at a time; false when there is no session or the refresh token was refused. */
+  /** One refresh at a time; false when there is no session or the refresh token was refused (then
+   * the session is over: signed out). A refresh that ends after a sign-out changes nothing. */
   private refresh(): Promise<boolean> {
-    if (!this.session) return Promise.resolve(false);
-    this.refreshing ??= this.call<Session>("POST", "/api/auth/refresh", { refresh_token: this.session.refresh_token }, false)
+    const from = this.session;
+    if (!from) return Promise.resolve(false);
+    this.refreshing ??= this.call<Session>("POST", "/api/auth/refresh", { refresh_token: from.refresh_token }, false)
       .then((session) => {
+        if (this.session !== from) return false;
         this.store(session);
         return true;
       })
-      .catch(() => false)
+      .catch((error) => {
+        if (error instanceof ApiError && error.status === 401 && this.session === from) {
+          this.store(null);
+          this.onSignedOut();
+        }
+        return false;
+      })
       .finally(() => {
         this.refreshing = null;
       });

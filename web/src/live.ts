@@ -25,10 +25,11 @@ export class Live {
   private timer: number | undefined;
   private pinger: number | undefined;
   private stopped = true;
+  onStop: () => void = () => {};
 
   constructor(
     private readonly url: string,
-    private readonly token: () => Promise<string | null>,
+    private readonly token: (force: boolean) => Promise<string | null>,
     private readonly onEvent: (event: LiveEvent) => void,
     private readonly onStatus: (status: LiveStatus) => void,
   ) {}
@@ -45,6 +46,7 @@ export class Live {
     this.socket?.close(1000, "bye");
     this.socket = null;
     this.setStatus("offline");
+    this.onStop();
   }
 
   /** Join exactly `rooms` (leaving the others): what the page shows. */
@@ -58,7 +60,10 @@ export class Live {
   private async open() {
     if (this.stopped) return;
     this.setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
-    const token = await this.token();
+    // after a failed or dropped connection, refresh the token first: the upgrade's 401 is invisible
+    // to the page (a rotated secret, a revoked session), and retrying with it would loop forever
+    const token = await this.token(this.attempt > 0);
+    if (this.stopped) return;
     if (!token) {
       this.setStatus("offline");
       return;

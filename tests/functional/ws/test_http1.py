@@ -246,7 +246,8 @@ def test_a_timeout_bounds_the_post_and_the_connection_is_not_reused() -> None:
     "answer",
     [b"SPDY/3 200 OK\r\n\r\n", b"HTTP/1.1 OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
      b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"],
+     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFF\r\n"],
 )  # fmt: skip
 def test_a_malformed_response_is_an_error_not_a_status(answer: bytes) -> None:
     async def respond(number: int, request: bytes, writer: asyncio.StreamWriter) -> bool:
@@ -307,5 +308,6 @@ def test_origin_of_an_endpoint() -> None:
         "https", "abc.execute-api.eu-west-1.amazonaws.com", 443, "abc.execute-api.eu-west-1.amazonaws.com"
     )
     assert Origin.of("http://127.0.0.1:3001/dev").host_header == "127.0.0.1:3001"
+    assert Origin.of("http://[::1]:3001/dev").host_header == "[::1]:3001"
     with pytest.raises(ValueError, match="http"):
         Origin.of("ws://127.0.0.1:3001")

@@ -37,25 +37,35 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
   const productRef = useRef(product);
   productRef.current = product;
 
-  // --- live: one socket for the page's life; events batched per frame
+  // --- live: one socket for the page's life. Events are coalesced per record (the newest tick of
+  // each product, chain of each expiry) and applied once per animation frame: a hidden tab, where
+  // frames pause, holds one event per key instead of piling up every update.
   const live = useMemo(() => {
-    let queue: LiveEvent[] = [];
+    let pending = new Map<string, LiveEvent>();
     let frame = 0;
     const flush = () => {
       frame = 0;
-      const events = queue;
-      queue = [];
+      const events = [...pending.values()];
+      pending = new Map();
       apply(events);
     };
-    return new Live(
+    const connection = new Live(
       wsUrl,
-      () => api.freshToken(),
+      (force) => api.freshToken(force),
       (event) => {
-        queue.push(event);
+        const key = keyOf(event);
+        const held = pending.get(key);
+        if (!held || tickOf(held) <= tickOf(event)) pending.set(key, event);
         frame ||= requestAnimationFrame(flush);
       },
       setStatus,
     );
+    connection.onStop = () => {
+      cancelAnimationFrame(frame);
+      frame = 0;
+      pending = new Map();
+    };
+    return connection;
   }, [api, wsUrl]);
 
   function apply(events: LiveEvent[]) {
@@ -96,6 +106,9 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
         const added = newChains.map((c) => c.expiry).filter((e) => !known.has(e));
         return added.length ? [...old, ...new Set(added)].sort() : old;
       });
+      // live chains stand in for a first load that failed (e.g. signed in before the first chain)
+      setExpiry((e) => e ?? newChains.map((c) => c.expiry).sort()[0]);
+      setProblem((p) => (p?.startsWith("Could not load") ? null : p));
     }
   }
 
@@ -112,6 +125,7 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
   useEffect(() => {
     let cancelled = false;
     setChains(new Map());
+    setExpiries([]);
     setTick(null);
     setExpiry(null);
     setProblem(null);
@@ -249,4 +263,15 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
       </div>
     </div>
   );
+}
+
+/** The record an event carries: what coalescing keys on. */
+function keyOf({ event, data }: LiveEvent): string {
+  const record = event === "subscribed" ? data?.snapshot : data;
+  return record && typeof record === "object" ? `${record.type ?? event}:${record.product ?? ""}:${record.expiry ?? ""}` : event;
+}
+
+function tickOf({ event, data }: LiveEvent): number {
+  const record = event === "subscribed" ? data?.snapshot : data;
+  return typeof record?.tick_id === "number" ? record.tick_id : Number.MAX_SAFE_INTEGER;
 }

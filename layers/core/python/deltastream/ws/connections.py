@@ -218,6 +218,10 @@ class AsyncPoster:
                     report.errors["ConnectionError"] += 1
                     logger.warning("post to %s failed: %s", connection_id, error)
                     continue
+                except Exception as error:  # never raised: one failure must not stop the others
+                    report.errors[type(error).__name__] += 1
+                    logger.warning("post to %s failed: %r", connection_id, error)
+                    continue
                 if response.status == 200:
                     report.sent += 1
                 elif response.status == 410:

@@ -59,7 +59,8 @@ class Origin:
             raise ValueError(f"an http(s) URL is needed, got {url!r}")
         default = 443 if parts.scheme == "https" else 80
         port = parts.port or default
-        host_header = parts.hostname if port == default else f"{parts.hostname}:{port}"
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # an IPv6 literal
+        host_header = host if port == default else f"{host}:{port}"
         return cls(parts.scheme, parts.hostname, port, host_header)
 
 
@@ -81,7 +82,7 @@ class _Wire(asyncio.Protocol):
         self.closed = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            if self._reads_to_close:  # the body ends where the connection does
+            if self._reads_to_close and exc is None:  # the body ends where the connection does, cleanly
                 self._complete_at_close()
             else:
                 waiter.set_exception(HttpError(f"connection closed: {exc or 'EOF'}"))
@@ -279,6 +280,8 @@ def _dechunk(buffer: bytearray, start: int) -> tuple[bytes | None, int]:
         except ValueError:
             raise HttpError("malformed chunk size") from None
         at = line_end + 2
+        if size > MAX_BODY_BYTES - len(body):
+            raise HttpError("response body too large")
         if size == 0:
             trailers_end = buffer.find(b"\r\n", at)
             while trailers_end > at:  # skip trailer lines up to the empty one
