@@ -89,6 +89,16 @@ def test_a_trader_logs_in_and_watches_the_market_live(stack: Stack) -> None:
             assert metric.inner_text().replace(",", "").isdigit()
             page.screenshot(path=SCREENSHOTS / "dashboard-nifty.png", full_page=True)
 
+            header = page.locator("[data-testid=chain-table] thead tr").nth(1)
+            expect(header).not_to_contain_text("Vega")
+            page.get_by_label("Greeks").check()  # Greeks on demand, both sides
+            expect(header.locator("th", has_text="Vega")).to_have_count(2)
+            five = page.get_by_role("button", name="5m", exact=True)
+            five.click()  # 5-minute candles
+            expect(five).to_have_attribute("aria-pressed", "true")
+            page.wait_for_timeout(500)
+            assert dict(page.evaluate(PAINTED)).get("Price")
+
             # the gateway drops the connection (as API Gateway does at 2 h): the page reconnects,
             # resubscribes, and the updates keep coming
             status = page.get_by_test_id("status")
