@@ -54,6 +54,17 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeou
     sys.exit(f"devstack: {name} did not listen on port {port} within {timeout} s")
 
 
+def terminate(child: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM (a clean stop), then SIGKILL if it has not exited within ``timeout`` seconds."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 DEMO_EMAIL = "demo@deltastream.dev"  # not .local: special-use domains are refused as emails
 DEMO_PASSWORD = "demo-Password-2026"  # local only: the embedded stores start empty on every run
 
@@ -209,13 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         for child in reversed(children):  # the local cloud first: it saves its state on SIGTERM
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-                try:
-                    child.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            terminate(child, 20)
 
 
 if __name__ == "__main__":

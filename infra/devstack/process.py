@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.__main__ import DEMO_EMAIL, DEMO_PASSWORD, ROOT, free_port
+from devstack.__main__ import DEMO_EMAIL, DEMO_PASSWORD, ROOT, free_port, terminate
 
 # Debian's Chromium as root in a closed network: no sandbox, no background calls home (each refused).
 CHROMIUM_ARGS = (
@@ -83,10 +82,4 @@ def running(state_dir: Path, overrides: Sequence[str] = (), timeout_s: float = 1
                     time.sleep(0.5)
             yield stack
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            terminate(process, 30)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType
 
 import boto3
 import jwt
 import pytest
-from moto.server import ThreadedMotoServer
 
 from deltastream.auth.secrets import StaticKey, signing_key
 from deltastream.auth.tokens import AccessTokens
@@ -71,22 +70,11 @@ def test_a_malformed_method_arn_is_unauthorized(authorizer_app: ModuleType) -> N
 
 
 @pytest.fixture
-def secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    for name, value in {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield boto3.client("secretsmanager").create_secret(
+def secrets_manager(aws_env: str) -> str:
+    arn: str = boto3.client("secretsmanager").create_secret(
         Name=f"deltastream/{uuid.uuid4().hex}/jwt", SecretString=SECRET
     )["ARN"]
-    server.stop()
+    return arn
 
 
 @pytest.mark.parametrize("function", ["authorizer", "auth"])

@@ -16,7 +16,6 @@ from typing import Any
 import boto3
 import pytest
 import redis
-from moto.server import ThreadedMotoServer
 
 from deltastream.adapters import redis_keys
 from deltastream.records import idempotency_key, parse_record
@@ -41,25 +40,8 @@ class LambdaContext:
         return int((self._ends - time.monotonic()) * 1000)
 
 
-@pytest.fixture(scope="module")
-def aws_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def kinesis(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in {
-        "AWS_ENDPOINT_URL": aws_endpoint,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
+def kinesis(aws_env: str) -> Any:
     return boto3.client("kinesis")
 
 
