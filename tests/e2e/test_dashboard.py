@@ -83,7 +83,14 @@ def test_a_trader_logs_in_and_watches_the_market_live(stack: Stack) -> None:
             assert 1_000 < float(spot.inner_text().replace(",", "")) < 100_000  # NIFTY's level
             page.wait_for_timeout(1_500)  # let the candles and charts take a few updates
             painted = dict(page.evaluate(PAINTED))
-            for panel in ("Price", "Open interest", "IV smile", "Volatility surface"):
+            for panel in (
+                "Price",
+                "Open interest",
+                "IV smile",
+                "Volatility surface",
+                "Call OI heatmap",
+                "Put OI heatmap",
+            ):
                 assert painted.get(panel), f"{panel}: nothing drawn ({painted})"
             metric = page.locator("[data-metric='Max pain']")
             assert metric.inner_text().replace(",", "").isdigit()

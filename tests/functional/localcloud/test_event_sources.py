@@ -6,6 +6,7 @@ they received in S3 (tests/functional/localcloud/app/observer/app.py).
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
 from .conftest import Client, wait_for
@@ -39,9 +40,11 @@ def test_records_arrive_in_order_per_partition_key_exactly_once_in_batches_of_at
 
 
 def test_the_batching_window_gathers_records_that_arrive_within_it(local: Client) -> None:
-    # GIVEN a mapping with BatchSize 50 and a 1 s window; 20 records put one by one
+    # GIVEN a mapping with BatchSize 50 and a 3 s window; 20 records put one by one within it
+    started = time.monotonic()
     for i in range(20):
         local.put("WindowStream", f"w{i}")
+    assert time.monotonic() - started < 3.0, "the puts outlasted the window: the test proves nothing"
     # THEN they arrive as one batch, in order
     wait_for(lambda: local.batches("Windowed"))
     assert local.batches("Windowed") == [[f"w{i}" for i in range(20)]]

@@ -9,7 +9,7 @@ import { Metrics } from "./Metrics";
 import { OiChart } from "./OiChart";
 import { PriceChart } from "./PriceChart";
 import { SmileChart } from "./SmileChart";
-import { Surface } from "./Surface";
+import { OiHeatmaps, Surface } from "./Surface";
 
 // The page: REST for the first picture (chains of every expiry, bars), then the WebSocket
 // keeps it live — `product:SYM` (ticks with their OHLC bars) and `chain:SYM` (every expiry's chain);
@@ -261,6 +261,7 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
         <SmileChart chains={ordered} />
         <Surface chains={ordered} />
       </div>
+      <OiHeatmaps chains={ordered} />
     </div>
   );
 }
