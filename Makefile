@@ -62,7 +62,8 @@ run: setup ## Start the whole stack locally: Redis, embedded MongoDB, the local 
 simulate: setup ## Watch the simulated market and its analytics in the terminal (PRODUCT=NIFTY)
 	$(BIN)/python -m deltastream.simulate $(PRODUCT) --speed 60
 
-test: setup web ## Run every test tier (unit with sockets disabled, functional, integration when reachable, e2e)
+test: setup web ## Run every test tier: the page's unit tests (Vitest), then pytest (unit, functional, e2e)
+	cd web && npx --no-install vitest run
 	$(BIN)/python -m pytest
 
 test-unit: setup ## Run the unit tier only

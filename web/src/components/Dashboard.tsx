@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Api } from "../api";
+import { coalesce } from "../events";
 import { num, pct, time } from "../format";
 import { Live, type LiveEvent, type LiveStatus } from "../live";
 import { WINDOWS, type Bar, type Chain, type Product, type Underlying, type Window } from "../types";
@@ -53,9 +54,7 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
       wsUrl,
       (force) => api.freshToken(force),
       (event) => {
-        const key = keyOf(event);
-        const held = pending.get(key);
-        if (!held || tickOf(held) <= tickOf(event)) pending.set(key, event);
+        coalesce(pending, event);
         frame ||= requestAnimationFrame(flush);
       },
       setStatus,
@@ -266,13 +265,3 @@ export function Dashboard({ api, wsUrl, onSignOut }: { api: Api; wsUrl: string; 
   );
 }
 
-/** The record an event carries: what coalescing keys on. */
-function keyOf({ event, data }: LiveEvent): string {
-  const record = event === "subscribed" ? data?.snapshot : data;
-  return record && typeof record === "object" ? `${record.type ?? event}:${record.product ?? ""}:${record.expiry ?? ""}` : event;
-}
-
-function tickOf({ event, data }: LiveEvent): number {
-  const record = event === "subscribed" ? data?.snapshot : data;
-  return typeof record?.tick_id === "number" ? record.tick_id : Number.MAX_SAFE_INTEGER;
-}
