@@ -43,7 +43,9 @@ def connect(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def disconnect(event: dict[str, Any], context: Any) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     path = Path(os.environ["RECORD_DIR"]) / f"{connection_id.replace('/', '_')}.json"
-    path.write_text(json.dumps(event))
+    partial = path.with_suffix(".part")  # written whole, then renamed: the test never reads half a file
+    partial.write_text(json.dumps(event))
+    partial.replace(path)
     return {"statusCode": 200}
 
 
