@@ -29,17 +29,31 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
+def positive_int(env: Mapping[str, str], name: str, default: int, *, unit: str = "") -> int:
+    """``env[name]`` as a whole number > 0 (``default`` when unset or blank), else :class:`ConfigError`
+    naming the variable (and the ``unit`` expected, e.g. "seconds")."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        kind = f"a whole number of {unit}" if unit else "a whole number"
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be > 0, got {raw!r}")
     return value
+
+
+DEFAULT_CORS_ALLOW_ORIGIN = "http://localhost:5173"  # the template's default: the web app's dev server
+
+
+def cors_allow_origin(env: Mapping[str, str]) -> str:
+    """The one origin browsers may call the API from (``CORS_ALLOW_ORIGIN``); never ``*``."""
+    origin = env.get("CORS_ALLOW_ORIGIN", "").strip() or DEFAULT_CORS_ALLOW_ORIGIN
+    if origin == "*":
+        raise ConfigError("CORS_ALLOW_ORIGIN must name one origin, not '*'")
+    return origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +96,12 @@ class Settings:
             redis_url=env.get("REDIS_URL") or DEFAULTS.redis_url,
             products=products or DEFAULT_PRODUCTS,
             tick_interval_s=_positive_float(env, "TICK_INTERVAL", 1.0),
-            chain_every=_positive_int(env, "CHAIN_EVERY", 5),
-            expiries_per_product=_positive_int(env, "EXPIRIES_PER_PRODUCT", 2),
+            chain_every=positive_int(env, "CHAIN_EVERY", 5),
+            expiries_per_product=positive_int(env, "EXPIRIES_PER_PRODUCT", 2),
             feed_duration_s=_positive_float(env, "FEED_DURATION", 60.0),
             feed_provider=provider,
             replay_path=env.get("REPLAY_PATH", ""),
-            raw_tick_retention_days=_positive_int(env, "RAW_TICK_RETENTION_DAYS", 7),
+            raw_tick_retention_days=positive_int(env, "RAW_TICK_RETENTION_DAYS", 7),
             seed=seed_value,
         )
 

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from deltastream.adapters import redis_keys
 from deltastream.api.errors import ApiError, NotFound, ServiceUnavailable, TooManyRequests, ValidationFailed
-from deltastream.config import ConfigError
+from deltastream.config import DEFAULT_CORS_ALLOW_ORIGIN, cors_allow_origin, positive_int
 from deltastream.domain.products import PRODUCTS
 from deltastream.services.market_reads import NoData, StorageUnavailable
 
@@ -42,7 +42,6 @@ BEARER: Final[list[dict[str, list[str]]]] = [{BEARER_SCHEME: []}]  # security of
 
 # --- settings ----------------------------------------------------------------------------------------
 
-DEFAULT_CORS_ALLOW_ORIGIN: Final = "http://localhost:5173"  # the web app's dev server (template default)
 DEFAULT_RATE_LIMIT_PER_MINUTE: Final = 600
 
 
@@ -56,17 +55,8 @@ class ApiSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         env = os.environ if env is None else env
-        origin = env.get("CORS_ALLOW_ORIGIN", "").strip() or DEFAULT_CORS_ALLOW_ORIGIN
-        if origin == "*":
-            raise ConfigError("CORS_ALLOW_ORIGIN must name one origin, not '*'")
-        raw = env.get("RATE_LIMIT_PER_MINUTE", "").strip()
-        try:
-            per_minute = int(raw) if raw else DEFAULT_RATE_LIMIT_PER_MINUTE
-        except ValueError:
-            raise ConfigError(f"RATE_LIMIT_PER_MINUTE must be a whole number, got {raw!r}") from None
-        if per_minute <= 0:
-            raise ConfigError(f"RATE_LIMIT_PER_MINUTE must be > 0, got {raw!r}")
-        return cls(cors_allow_origin=origin, rate_limit_per_minute=per_minute)
+        per_minute = positive_int(env, "RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE)
+        return cls(cors_allow_origin=cors_allow_origin(env), rate_limit_per_minute=per_minute)
 
 
 def today() -> date:
