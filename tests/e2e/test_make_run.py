@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import free_port
+from devstack.__main__ import free_port
 from tests.functional.localcloud.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
