@@ -10,7 +10,6 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,9 @@ import numpy as np
 import pytest
 
 from deltastream.adapters.mongo import MongoHistory
-from deltastream.domain import chain, market
-from deltastream.domain.expiries import upcoming_expiries
-from deltastream.domain.products import get_product
+from deltastream.domain import chain
 from localcloud.cloud import LocalCloud
+from tests.market_records import market_records
 
 from ..localcloud.conftest import wait_for
 
@@ -87,32 +85,10 @@ class Pipeline:
 
     def market(self, product: str, ticks: int, *, seed: int, chains_every: int = 2) -> list[dict[str, Any]]:
         """Records the way the feed writes them: underlyings every tick, a chain every few ticks."""
-        spec = get_product(product)
-        rng = np.random.default_rng(seed)
-        now = datetime.now(UTC)
-        expiry = upcoming_expiries(spec, now, 1)[0]
-        spot, state, records = spec.base_price, None, []
-        for i in range(ticks):
-            at = now + timedelta(milliseconds=250 * i)
-            spot = float(market.gbm_step(spot, spec.rate, spec.volatility, 1 / (365 * 86_400), rng))
-            tick_id = self.next_tick
-            self.next_tick += 1
-            ts = at.isoformat()
-            records.append(
-                {
-                    "v": 1,
-                    "type": "underlying",
-                    "product": product,
-                    "tick_id": tick_id,
-                    "price": spot,
-                    "ts": ts,
-                }
-            )
-            if i % chains_every == 0:
-                snapshot, state = market.evolve_chain(state, spec, spot, expiry, at, rng)
-                records.append(
-                    {"v": 1, "type": "chain", "tick_id": tick_id, "ts": ts, **snapshot.as_record_fields()}
-                )
+        records = market_records(
+            product, ticks, first_tick=self.next_tick, seed=seed, chains_every=chains_every
+        )
+        self.next_tick += ticks
         return records
 
 

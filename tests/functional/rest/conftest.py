@@ -7,18 +7,14 @@ import http.client
 import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
-import numpy as np
 import pytest
 
-from deltastream.domain import market
-from deltastream.domain.expiries import upcoming_expiries
-from deltastream.domain.products import get_product
 from localcloud.cloud import LocalCloud
+from tests.market_records import market_records
 
 from ..localcloud.conftest import wait_for
 
@@ -65,21 +61,8 @@ class Api:
 
 
 def _market_records(product: str, ticks: int, first_tick: int) -> list[dict[str, Any]]:
-    spec = get_product(product)
-    rng = np.random.default_rng(first_tick)
-    now = datetime.now(UTC)
-    expiry = upcoming_expiries(spec, now, 1)[0]
-    spot, state, records = spec.base_price, None, []
-    for i in range(ticks):
-        at = now + timedelta(milliseconds=200 * i)
-        spot = float(market.gbm_step(spot, spec.rate, spec.volatility, 1 / (365 * 86_400), rng))
-        tick_id, ts = first_tick + i, at.isoformat()
-        records.append(
-            {"v": 1, "type": "underlying", "product": product, "tick_id": tick_id, "price": spot, "ts": ts}
-        )
-        snapshot, state = market.evolve_chain(state, spec, spot, expiry, at, rng)
-        records.append({"v": 1, "type": "chain", "tick_id": tick_id, "ts": ts, **snapshot.as_record_fields()})
-    return records
+    """An underlying and a chain every tick, 200 ms apart, seeded by the first tick id."""
+    return market_records(product, ticks, first_tick=first_tick, seed=first_tick, step_ms=200)
 
 
 @pytest.fixture(scope="module")

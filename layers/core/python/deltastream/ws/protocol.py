@@ -42,7 +42,7 @@ def user_room(user_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Subscribe:
+class _RoomRequest:
     type: RoomType
     symbol: str
 
@@ -52,13 +52,13 @@ class Subscribe:
 
 
 @dataclass(frozen=True, slots=True)
-class Unsubscribe:
-    type: RoomType
-    symbol: str
+class Subscribe(_RoomRequest):
+    pass
 
-    @property
-    def room(self) -> str:
-        return product_room(self.symbol) if self.type == "product" else chain_room(self.symbol)
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe(_RoomRequest):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
