@@ -319,6 +319,7 @@ def bench_function_imports(cfg: Config) -> Section:
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "REDIS_URL": "redis://127.0.0.1:9/0", "MONGO_URL": "",
         "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "DeltaStream",
         "JWT_SECRET": "bench-" + "k" * 40, "CORS_ALLOW_ORIGIN": "http://localhost:5173",
+        "WS_MANAGEMENT_URL": "https://abc123.execute-api.us-east-1.amazonaws.com/dev",  # as the template sets
     }  # fmt: skip
     checks = []
     for function in sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists()):
